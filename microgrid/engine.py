@@ -1,0 +1,328 @@
+"""The scalar autograd engine: a ``Value`` records each operation and backpropagates.
+
+A ``Value`` holds one float ``data`` and the gradient ``grad`` of the last ``backward()``
+root with respect to it. Every operation on Values returns a new Value that remembers its
+parents (an ordered tuple, so ``a * a`` keeps both edges) and the name of its op; the
+derivative rules live in :mod:`microgrid.ops`, one named function per op.
+
+Gradient semantics (the same as PyTorch's for leaves):
+
+* a *leaf* (a Value with no parents: parameters, inputs, constants) **accumulates**
+  ``grad`` across ``backward()`` calls until you zero it (``Module.zero_grad()``);
+* every *non-leaf* is reset to 0 and recomputed on each ``backward()`` call, so calling
+  ``backward()`` twice leaves the intermediate grads as they were after the first call.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Union
+
+from . import ops
+
+__all__ = ["Value", "no_grad", "is_grad_enabled", "Number"]
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside a ``no_grad()`` block."""
+    return _grad_enabled
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block operations record no parents: results are leaves, no graph grows.
+
+    Use it for evaluation and for optimizer updates. Not thread-local.
+    """
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def _to_float(data: object) -> float:
+    """Convert an int, bool, float or NumPy scalar to float; anything else is a TypeError."""
+    if isinstance(data, numbers.Real) and not isinstance(data, Value):
+        return float(data)
+    kind = type(data)
+    if kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"):
+        return float(data)  # type: ignore[arg-type]
+    raise TypeError(
+        f"Value() needs a real number (int, float, bool or a NumPy scalar), "
+        f"got {kind.__name__}: {data!r:.60}"
+    )
+
+
+class Value:
+    """A scalar in a computation graph.
+
+    Args:
+        data: the number (int, float, bool or NumPy scalar; stored as float).
+        label: an optional name shown in reprs, error messages and drawings.
+
+    Example:
+        >>> a = Value(2.0, label="a")
+        >>> b = a * a + 1
+        >>> b.backward()
+        >>> a.grad
+        4.0
+    """
+
+    __slots__ = ("data", "grad", "_prev", "_op", "_aux", "label")
+
+    data: float
+    grad: float
+    _prev: tuple[Value, ...]
+    _op: str
+    _aux: float
+    label: str
+
+    def __init__(
+        self,
+        data: object,
+        label: str = "",
+        _prev: tuple[Value, ...] = (),
+        _op: str = "",
+        _aux: float = 0.0,
+    ) -> None:
+        self.data = data if type(data) is float else _to_float(data)  # type: ignore[assignment]
+        self.grad = 0.0
+        self._prev = _prev if _grad_enabled else ()
+        self._op = _op
+        self._aux = _aux
+        self.label = label
+
+    # -- introspection ------------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this Value ('' for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order (() for a leaf)."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value with no recorded parents."""
+        return not self._prev
+
+    def _name(self) -> str:
+        if self.label:
+            return f"node {self.label!r}"
+        if self._op:
+            return f"an unlabelled node made by {self._op!r}"
+        return "an unlabelled leaf"
+
+    def __repr__(self) -> str:
+        parts = [f"data={_fmt(self.data)}", f"grad={_fmt(self.grad)}"]
+        if self._op:
+            parts.append(f"op={self._op!r}")
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        return f"Value({', '.join(parts)})"
+
+    # -- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        other = other if isinstance(other, Value) else _lift(other, "+")
+        return Value(self.data + other.data, "", (self, other), "+")
+
+    def __radd__(self, other: Operand) -> Value:
+        return _lift(other, "+") + self
+
+    def __sub__(self, other: Operand) -> Value:
+        other = other if isinstance(other, Value) else _lift(other, "-")
+        return Value(self.data - other.data, "", (self, other), "-")
+
+    def __rsub__(self, other: Operand) -> Value:
+        return _lift(other, "-") - self
+
+    def __mul__(self, other: Operand) -> Value:
+        other = other if isinstance(other, Value) else _lift(other, "*")
+        return Value(self.data * other.data, "", (self, other), "*")
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _lift(other, "*") * self
+
+    def __truediv__(self, other: Operand) -> Value:
+        other = other if isinstance(other, Value) else _lift(other, "/")
+        if other.data == 0.0:
+            raise ZeroDivisionError(
+                f"division by zero: the denominator ({other._name()}) is 0.0"
+                f" (numerator: {self._name()}, {self.data!r})"
+            )
+        return Value(self.data / other.data, "", (self, other), "/")
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return _lift(other, "/") / self
+
+    def __neg__(self) -> Value:
+        return Value(-self.data, "", (self,), "neg")
+
+    def __pow__(self, exponent: Operand) -> Value:
+        if isinstance(exponent, Value):
+            if self.data <= 0.0:
+                raise ValueError(
+                    f"pow() with a Value exponent needs a positive base (d/db a**b = a**b ln a), "
+                    f"got {self.data!r} ({self._name()})"
+                )
+            return Value(ops.safe_pow(self.data, exponent.data), "", (self, exponent), "**v")
+        c = _lift(exponent, "**").data
+        try:
+            out = ops.safe_pow(self.data, c)
+        except (ValueError, ZeroDivisionError) as err:
+            raise type(err)(f"{err} ({self._name()})") from None
+        return Value(out, "", (self,), "**", c)
+
+    def __rpow__(self, base: Operand) -> Value:
+        return _lift(base, "**") ** self
+
+    # -- functions ----------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e ** self; +inf where it overflows (never OverflowError)."""
+        return Value(ops.safe_exp(self.data), "", (self,), "exp")
+
+    def log(self) -> Value:
+        """Natural log; ValueError for an input <= 0."""
+        if not self.data > 0.0:
+            raise ValueError(f"log() needs a positive input, got {self.data!r} ({self._name()})")
+        return Value(math.log(self.data), "", (self,), "log")
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent, stable for any input (tanh(1000) == 1.0)."""
+        return Value(math.tanh(self.data), "", (self,), "tanh")
+
+    def sigmoid(self) -> Value:
+        """The logistic function 1 / (1 + e**-x), stable for any input (sigmoid(-1000) == 0.0)."""
+        return Value(ops.stable_sigmoid(self.data), "", (self,), "sigmoid")
+
+    def relu(self) -> Value:
+        """max(0, x); its derivative at exactly 0 is taken as 0."""
+        x = self.data
+        return Value(x if x > 0.0 else 0.0, "", (self,), "relu")
+
+    def abs(self) -> Value:
+        """|x|; its derivative at exactly 0 is taken as 0."""
+        return Value(abs(self.data), "", (self,), "abs")
+
+    __abs__ = abs
+
+    # -- fused ops ----------------------------------------------------------------------
+
+    @staticmethod
+    def dot(weights: Sequence[Value], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
+        """The weighted sum ``w . x + b`` as ONE node with 2n+1 parents (w..., x..., b).
+
+        Args:
+            weights: n Values.
+            inputs: n Values or numbers (numbers become constant leaves).
+            bias: a Value or a number.
+
+        A 784-input neuron adds one node to the graph, not 1,568.
+        """
+        n = len(weights)
+        if len(inputs) != n:
+            raise ValueError(f"dot() needs as many inputs as weights: got {len(inputs)} inputs for {n} weights")
+        xs = tuple(x if isinstance(x, Value) else _lift(x, "dot") for x in inputs)
+        ws = tuple(w if isinstance(w, Value) else _lift(w, "dot") for w in weights)
+        b = bias if isinstance(bias, Value) else _lift(bias, "dot")
+        total = sum(map(operator.mul, [w.data for w in ws], [x.data for x in xs]), b.data)
+        return Value(total, "", (*ws, *xs, b), "dot")
+
+    @staticmethod
+    def sum(values: Iterable[Operand]) -> Value:
+        """The sum of many Values as one node (instead of a chain of n-1 additions)."""
+        vs = tuple(v if isinstance(v, Value) else _lift(v, "sum") for v in values)
+        return Value(math.fsum(v.data for v in vs), "", vs, "sum")
+
+    @staticmethod
+    def logsumexp(values: Iterable[Operand]) -> Value:
+        """log(sum(exp(v))) as one node, stable for any inputs (its gradient is the softmax)."""
+        vs = tuple(v if isinstance(v, Value) else _lift(v, "logsumexp") for v in values)
+        if not vs:
+            raise ValueError("logsumexp() needs at least one value, got none")
+        return Value(ops.log_sum_exp([v.data for v in vs]), "", vs, "logsumexp")
+
+    # -- backpropagation ----------------------------------------------------------------
+
+    def topological_order(self) -> list[Value]:
+        """Every Value this one depends on (itself last), each after all of its parents.
+
+        Iterative (an explicit stack), so any depth works under the default recursion limit.
+        """
+        order: list[Value] = []
+        visited: set[int] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        push = stack.append
+        pop = stack.pop
+        while stack:
+            node, expanded = pop()
+            if expanded:
+                order.append(node)
+                continue
+            key = id(node)
+            if key in visited:
+                continue
+            visited.add(key)
+            push((node, True))
+            for parent in node._prev:
+                if id(parent) not in visited:
+                    push((parent, False))
+        return order
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Backpropagate d(self)/d(node) into every node's ``grad``.
+
+        Non-leaf grads are reset and recomputed; leaf grads accumulate (zero them between
+        steps). ``grad`` seeds the root (1.0: the derivative of the root with itself).
+        """
+        order = self.topological_order()
+        for node in order:
+            if node._prev:
+                node.grad = 0.0
+        self.grad += grad
+        rules = ops.BACKWARD
+        for node in reversed(order):
+            parents = node._prev
+            if not parents:
+                continue
+            try:
+                rule = rules[node._op]
+            except KeyError:
+                raise NotImplementedError(f"no derivative rule for op {node._op!r} ({node._name()})") from None
+            for parent, g in zip(parents, rule(node, node.grad)):
+                parent.grad += g
+
+
+def _lift(x: object, op: str) -> Value:
+    """A number as a constant leaf; a clear TypeError for anything else."""
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(_to_float(x))
+    except TypeError:
+        raise TypeError(
+            f"{op}: expected a number or a Value, got {type(x).__name__}: {x!r:.60}"
+        ) from None
+
+
+def _fmt(x: float) -> str:
+    if x == 0.0 or (1e-3 <= abs(x) < 1e6):
+        return f"{x:.4f}"
+    return f"{x:.4g}"

@@ -1,0 +1,74 @@
+"""Losses on Values: the notes' mean squared error and a stable softmax cross-entropy.
+
+Both take one example (a list of output Values) or a batch (a list of such lists) and
+return one Value: the cost of that example, or the average cost over the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
+from .engine import Value
+
+__all__ = ["mse", "cross_entropy", "Target"]
+
+Target = Union[int, float, Sequence[float]]
+"""One example's target: a list of numbers, one number (one output), or a class index."""
+
+
+def _batch(predictions: Sequence[Value] | Sequence[Sequence[Value]], targets: object, who: str) -> tuple[list[Sequence[Value]], list[object]]:
+    if len(predictions) == 0:
+        raise ValueError(f"{who}() needs at least one prediction, got none")
+    if isinstance(predictions[0], Value):
+        return [predictions], [targets]  # type: ignore[list-item]
+    if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence) or len(targets) != len(predictions):
+        n = len(targets) if isinstance(targets, Sequence) else type(targets).__name__
+        raise ValueError(f"{who}() got {len(predictions)} predictions but targets of length {n}")
+    return list(predictions), list(targets)  # type: ignore[arg-type]
+
+
+def _target_vector(target: object, n: int, who: str) -> list[float]:
+    if isinstance(target, Sequence) and not isinstance(target, (str, bytes)):
+        if len(target) != n:
+            raise ValueError(f"{who}() target has {len(target)} numbers for {n} outputs")
+        return [float(t) for t in target]
+    if isinstance(target, bool) or not isinstance(target, (int, float)):
+        raise TypeError(f"{who}() target must be numbers or a class index, got {type(target).__name__}")
+    if n == 1:
+        return [float(target)]
+    if isinstance(target, int) and 0 <= target < n:
+        return [1.0 if j == target else 0.0 for j in range(n)]
+    raise ValueError(f"{who}() class index must be an int in [0, {n}), got {target!r}")
+
+
+def mse(predictions: Sequence[Value] | Sequence[Sequence[Value]], targets: object) -> Value:
+    """The notes' cost: sum over outputs of (a_j - y_j)^2, averaged over examples.
+
+    Args:
+        predictions: n output Values (one example) or a batch of such lists.
+        targets: per example, n numbers, a class index (one-hot target), or one number
+            when n == 1.
+    """
+    examples, ys = _batch(predictions, targets, "mse")
+    costs = []
+    for outputs, target in zip(examples, ys):
+        y = _target_vector(target, len(outputs), "mse")
+        costs.append(Value.sum([(a - t) ** 2 for a, t in zip(outputs, y)]))
+    return costs[0] if len(costs) == 1 else Value.sum(costs) * (1.0 / len(costs))
+
+
+def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], targets: object) -> Value:
+    """Softmax cross-entropy -log softmax(z)_y, averaged over examples; stable for any logits.
+
+    Args:
+        logits: n Values (one example, pre-softmax) or a batch of such lists.
+        targets: per example, the class index y in [0, n).
+    """
+    examples, ys = _batch(logits, targets, "cross_entropy")
+    losses = []
+    for z, y in zip(examples, ys):
+        if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(z):
+            raise ValueError(f"cross_entropy() target must be a class index in [0, {len(z)}), got {y!r}")
+        losses.append(Value.logsumexp(z) - z[y])
+    return losses[0] if len(losses) == 1 else Value.sum(losses) * (1.0 / len(losses))
