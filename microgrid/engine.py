@@ -20,14 +20,14 @@ import numbers
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Union
+from typing import TypeAlias
 
 from . import ops
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "Number"]
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number: TypeAlias = int | float
+Operand: TypeAlias = "Value | int | float"
 
 _grad_enabled = True
 
@@ -60,8 +60,7 @@ def _to_float(data: object) -> float:
     if kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"):
         return float(data)  # type: ignore[arg-type]
     raise TypeError(
-        f"Value() needs a real number (int, float, bool or a NumPy scalar), "
-        f"got {kind.__name__}: {data!r:.60}"
+        f"Value() needs a real number (int, float, bool or a NumPy scalar), got {kind.__name__}: {data!r:.60}"
     )
 
 
@@ -163,8 +162,7 @@ class Value:
         other = other if isinstance(other, Value) else _lift(other, "/")
         if other.data == 0.0:
             raise ZeroDivisionError(
-                f"division by zero: the denominator ({other._name()}) is 0.0"
-                f" (numerator: {self._name()}, {self.data!r})"
+                f"division by zero: the denominator ({other._name()}) is 0.0 (numerator: {self._name()}, {self.data!r})"
             )
         return Value(self.data / other.data, "", (self, other), "/")
 
@@ -261,29 +259,44 @@ class Value:
 
     # -- backpropagation ----------------------------------------------------------------
 
+    def _count_children(self, reset_grads: bool) -> dict[Value, int]:
+        """For each node of the graph, how many edges lead from it to other nodes.
+
+        With reset_grads, also set every non-leaf grad to 0 for a fresh backward pass.
+        """
+        pending: dict[Value, int] = {self: 0}
+        stack = [self]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node = pop()
+            if reset_grads and node._prev:
+                node.grad = 0.0
+            for parent in node._prev:
+                if parent in pending:
+                    pending[parent] += 1
+                else:
+                    pending[parent] = 1
+                    push(parent)
+        return pending
+
     def topological_order(self) -> list[Value]:
         """Every Value this one depends on (itself last), each after all of its parents.
 
-        Iterative (an explicit stack), so any depth works under the default recursion limit.
+        Kahn's algorithm over an explicit stack: any depth works under the default
+        recursion limit.
         """
+        pending = self._count_children(reset_grads=False)
         order: list[Value] = []
-        visited: set[int] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
-        push = stack.append
-        pop = stack.pop
-        while stack:
-            node, expanded = pop()
-            if expanded:
-                order.append(node)
-                continue
-            key = id(node)
-            if key in visited:
-                continue
-            visited.add(key)
-            push((node, True))
+        ready = [self]
+        while ready:
+            node = ready.pop()
+            order.append(node)
             for parent in node._prev:
-                if id(parent) not in visited:
-                    push((parent, False))
+                left = pending[parent] - 1
+                pending[parent] = left
+                if left == 0:
+                    ready.append(parent)
+        order.reverse()
         return order
 
     def backward(self, grad: float = 1.0) -> None:
@@ -291,14 +304,16 @@ class Value:
 
         Non-leaf grads are reset and recomputed; leaf grads accumulate (zero them between
         steps). ``grad`` seeds the root (1.0: the derivative of the root with itself).
+        A node's rule runs once all the nodes it feeds have sent it their share (Kahn's
+        algorithm), so its grad is complete when it is passed on.
         """
-        order = self.topological_order()
-        for node in order:
-            if node._prev:
-                node.grad = 0.0
+        pending = self._count_children(reset_grads=True)
         self.grad += grad
         rules = ops.BACKWARD
-        for node in reversed(order):
+        ready = [self]
+        pop, push = ready.pop, ready.append
+        while ready:
+            node = pop()
             parents = node._prev
             if not parents:
                 continue
@@ -308,18 +323,20 @@ class Value:
                 raise NotImplementedError(f"no derivative rule for op {node._op!r} ({node._name()})") from None
             for parent, g in zip(parents, rule(node, node.grad)):
                 parent.grad += g
+                left = pending[parent] - 1
+                pending[parent] = left
+                if left == 0:
+                    push(parent)
 
 
 def _lift(x: object, op: str) -> Value:
     """A number as a constant leaf; a clear TypeError for anything else."""
-    if isinstance(x, Value):
-        return x
+    if type(x) is float or type(x) is int:
+        return Value(float(x))
     try:
         return Value(_to_float(x))
     except TypeError:
-        raise TypeError(
-            f"{op}: expected a number or a Value, got {type(x).__name__}: {x!r:.60}"
-        ) from None
+        raise TypeError(f"{op}: expected a number or a Value, got {type(x).__name__}: {x!r:.60}") from None
 
 
 def _fmt(x: float) -> str:

@@ -7,17 +7,20 @@ return one Value: the cost of that example, or the average cost over the batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
+from typing import TypeAlias
 
 from .engine import Value
 
 __all__ = ["mse", "cross_entropy", "Target"]
 
-Target = Union[int, float, Sequence[float]]
+Target: TypeAlias = int | float | Sequence[float]
 """One example's target: a list of numbers, one number (one output), or a class index."""
 
 
-def _batch(predictions: Sequence[Value] | Sequence[Sequence[Value]], targets: object, who: str) -> tuple[list[Sequence[Value]], list[object]]:
+Predictions: TypeAlias = Sequence[Value] | Sequence[Sequence[Value]]
+
+
+def _batch(predictions: Predictions, targets: object, who: str) -> tuple[list[Sequence[Value]], list[object]]:
     if len(predictions) == 0:
         raise ValueError(f"{who}() needs at least one prediction, got none")
     if isinstance(predictions[0], Value):
@@ -42,7 +45,7 @@ def _target_vector(target: object, n: int, who: str) -> list[float]:
     raise ValueError(f"{who}() class index must be an int in [0, {n}), got {target!r}")
 
 
-def mse(predictions: Sequence[Value] | Sequence[Sequence[Value]], targets: object) -> Value:
+def mse(predictions: Predictions, targets: object) -> Value:
     """The notes' cost: sum over outputs of (a_j - y_j)^2, averaged over examples.
 
     Args:
@@ -58,7 +61,7 @@ def mse(predictions: Sequence[Value] | Sequence[Sequence[Value]], targets: objec
     return costs[0] if len(costs) == 1 else Value.sum(costs) * (1.0 / len(costs))
 
 
-def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], targets: object) -> Value:
+def cross_entropy(logits: Predictions, targets: object) -> Value:
     """Softmax cross-entropy -log softmax(z)_y, averaged over examples; stable for any logits.
 
     Args:

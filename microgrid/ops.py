@@ -66,9 +66,7 @@ def safe_pow(base: float, exponent: float) -> float:
     except ValueError:
         if base == 0.0 and exponent < 0.0:
             raise ZeroDivisionError(f"0.0 cannot be raised to a negative power ({exponent!r})") from None
-        raise ValueError(
-            f"pow() of a negative base needs an integer exponent, got {base!r} ** {exponent!r}"
-        ) from None
+        raise ValueError(f"pow() of a negative base needs an integer exponent, got {base!r} ** {exponent!r}") from None
 
 
 def log_sum_exp(xs: Sequence[float]) -> float:

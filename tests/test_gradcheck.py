@@ -2,8 +2,7 @@
 
 import pytest
 
-from microgrid import Value, gradcheck
-from microgrid import ops
+from microgrid import Value, gradcheck, ops
 from microgrid.gradcheck import GradcheckError, numeric_grad
 
 
