@@ -1,0 +1,185 @@
+"""MNIST and other IDX datasets: reading, checking, scaling.
+
+The four canonical MNIST files ship inside the package (``microgrid/datasets/mnist``),
+so training works offline; their SHA-256 checksums are held here and verified the first
+time each file is read in a process. ``load_mnist(path)`` reads any directory of IDX files
+with the standard names, gzipped or not, such as Fashion-MNIST.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "BUNDLED_MNIST",
+    "MNIST_SHA256",
+    "DataError",
+    "Dataset",
+    "read_idx",
+    "load_mnist",
+    "to_inputs",
+    "one_hot",
+    "bundled_checksum",
+]
+
+BUNDLED_MNIST = Path(__file__).resolve().parent / "datasets" / "mnist"
+
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+"""SHA-256 of each canonical MNIST file once decompressed."""
+
+IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
+LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
+
+_verified: set[Path] = set()
+
+
+class DataError(ValueError):
+    """A data file is missing, malformed, truncated or fails its checksum; names the file."""
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataError(f"{path}: cannot be read ({err})") from None
+
+
+def read_idx(path: str | Path, expected_magic: int | None = None) -> np.ndarray:
+    """Read one IDX file of unsigned bytes (gzipped or not) into a uint8 array.
+
+    Returns shape (n, rows, cols) for images (magic 0x803), (n,) for labels (magic 0x801).
+    Raises DataError naming the file for a missing file, a wrong magic number or a size
+    that does not match the header (truncated or padded).
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4:
+        raise DataError(f"{path}: truncated: {len(raw)} bytes, too short for an IDX header")
+    magic = int.from_bytes(raw[:4], "big")
+    if expected_magic is not None and magic != expected_magic:
+        raise DataError(f"{path}: wrong magic number 0x{magic:08x}, expected 0x{expected_magic:08x}")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or not 1 <= raw[3] <= 3:
+        raise DataError(f"{path}: not an IDX file of unsigned bytes (magic 0x{magic:08x})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated: {len(raw)} bytes, the header alone needs {header}")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(dims))
+    found = len(raw) - header
+    if found != expected:
+        kind = "truncated" if found < expected else "too long"
+        raise DataError(f"{path}: {kind}: header {dims} needs {expected} data bytes, found {found}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def bundled_checksum(name: str) -> str:
+    """SHA-256 of a bundled MNIST file's decompressed bytes (verified against MNIST_SHA256)."""
+    path = BUNDLED_MNIST / f"{name}.gz"
+    digest = hashlib.sha256(_read_bytes(path)).hexdigest()
+    if digest != MNIST_SHA256[name]:
+        raise DataError(
+            f"{path}: checksum mismatch: sha256 {digest}, expected {MNIST_SHA256[name]} (the bundled data is damaged; "
+            "reinstall microgrid)"
+        )
+    _verified.add(path)
+    return digest
+
+
+def _find(directory: Path, stem: str) -> Path:
+    """The file for ``stem`` in ``directory``: standard name, or with a dot, gzipped or not."""
+    dotted = stem.replace("-idx", ".idx")
+    for name in (stem, f"{stem}.gz", dotted, f"{dotted}.gz"):
+        if (directory / name).is_file():
+            return directory / name
+    raise DataError(f"{directory / stem}: no such file (looked for {stem}[.gz] and {dotted}[.gz])")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images (n, 28, 28) uint8 and labels (n,) uint8 for train, test and (maybe) validation.
+
+    Unpacks as ``train_images, train_labels, test_images, test_labels``.
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    validation_images: np.ndarray | None = None
+    validation_labels: np.ndarray | None = None
+    source: str = ""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.train_images, self.train_labels, self.test_images, self.test_labels))
+
+
+def _load_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(images_path, IMAGES_MAGIC)
+    labels = read_idx(labels_path, LABELS_MAGIC)
+    if len(images) != len(labels):
+        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+    return images, labels
+
+
+def load_mnist(path: str | Path | None = None, validation: int = 0) -> Dataset:
+    """Load MNIST (the bundled copy when ``path`` is None) or any IDX set with MNIST's names.
+
+    Args:
+        path: a directory holding train-images-idx3-ubyte, train-labels-idx1-ubyte,
+            t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each possibly ``.gz``.
+        validation: hold out the last ``validation`` training images as a validation set.
+
+    Returns:
+        A Dataset: images uint8 (n, rows, cols), labels uint8 (n,).
+    """
+    directory = BUNDLED_MNIST if path is None else Path(path)
+    if not directory.is_dir():
+        raise DataError(f"{directory}: no such directory of IDX files")
+    if path is None:
+        for name in MNIST_SHA256:
+            if BUNDLED_MNIST / f"{name}.gz" not in _verified:
+                bundled_checksum(name)
+    train = _load_pair(_find(directory, "train-images-idx3-ubyte"), _find(directory, "train-labels-idx1-ubyte"))
+    test = _load_pair(_find(directory, "t10k-images-idx3-ubyte"), _find(directory, "t10k-labels-idx1-ubyte"))
+    if not 0 <= validation < len(train[0]):
+        raise ValueError(f"validation must be in [0, {len(train[0])}), got {validation}")
+    cut = len(train[0]) - validation
+    val_images = train[0][cut:] if validation else None
+    val_labels = train[1][cut:] if validation else None
+    return Dataset(train[0][:cut], train[1][:cut], test[0], test[1], val_images, val_labels, str(directory))
+
+
+def to_inputs(images: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """uint8 images (n, 28, 28) or (28, 28) -> float inputs in [0, 1], shape (n, 784)."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim != 3:
+        raise ValueError(f"expected images of shape (n, rows, cols), got shape {images.shape}")
+    return images.reshape(len(images), -1).astype(dtype) / dtype(255.0)  # type: ignore[operator]
+
+
+def one_hot(labels: np.ndarray, classes: int = 10, dtype: type = np.float64) -> np.ndarray:
+    """Labels (n,) ints in [0, classes) -> one-hot rows (n, classes)."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"labels must be in [0, {classes}), got range [{labels.min()}, {labels.max()}]")
+    out = np.zeros((len(labels), classes), dtype=dtype)
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
