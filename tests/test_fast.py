@@ -1,0 +1,122 @@
+"""FastMLP against the scalar engine, central differences and PyTorch."""
+
+import random
+
+import numpy as np
+import pytest
+
+from microgrid import MLP, SGD, Adam
+from microgrid.crosscheck import compare_gradients, compare_training, random_architecture
+from microgrid.data import load_mnist, to_inputs
+from microgrid.fast import FastMLP
+
+
+@pytest.fixture(scope="module")
+def batch():
+    d = load_mnist()
+    return to_inputs(d.train_images[:200]), d.train_labels[:200].astype(np.int64)
+
+
+def test_same_seed_same_weights_as_scalar():
+    scalar = MLP(784, [16, 16, 10], seed=5)
+    fast = FastMLP(784, [16, 16, 10], seed=5)
+    assert fast.num_parameters() == 13_002
+    assert np.array_equal(FastMLP.from_scalar(scalar).weights[1].data, fast.weights[1].data)
+    back = fast.to_scalar()
+    assert [p.data for p in back.parameters()] == [p.data for p in scalar.parameters()]
+
+
+@pytest.mark.parametrize(
+    "activation,output,loss", [("sigmoid", None, "mse"), ("relu", "linear", "cross_entropy"), ("tanh", "sigmoid", "mse")]
+)
+def test_notes_network_gradients_equal_scalar_engine(batch, activation, output, loss):
+    x, y = batch
+    mlp = MLP(784, [16, 16, 10], activation, output, seed=1)
+    result = compare_gradients(mlp, x[:10], y[:10], loss)
+    assert result.loss <= 1e-10 and result.gradient <= 1e-10
+
+
+def test_random_architectures_match_scalar_engine(batch):
+    x, y = batch
+    rng = random.Random(123)
+    for _ in range(8):
+        mlp, loss = random_architecture(rng)
+        g = compare_gradients(mlp, x[:10], y[:10], loss)
+        assert g.gradient <= 1e-10, mlp
+        t = compare_training(mlp, x, y, loss, steps=20, batch=10)
+        assert t.weights <= 1e-9 and t.loss <= 1e-10, mlp
+
+
+def test_gradient_against_central_differences():
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 5))
+    y = rng.integers(0, 3, 6)
+    for loss in ("mse", "cross_entropy"):
+        net = FastMLP(5, [4, 3], "tanh", "sigmoid", seed=3)
+        net.loss_and_backward(x, y, loss)
+        w = net.weights[0]
+        analytic = w.grad.copy()
+        eps = 1e-6
+        for j, k in [(0, 0), (1, 3), (3, 4)]:
+            w.data[j, k] += eps
+            up = net.loss_and_backward(x, y, loss)
+            w.data[j, k] -= 2 * eps
+            down = net.loss_and_backward(x, y, loss)
+            w.data[j, k] += eps
+            assert analytic[j, k] == pytest.approx((up - down) / (2 * eps), rel=1e-6, abs=1e-10)
+
+
+def test_optimizers_step_numpy_params_like_values():
+    from microgrid import mse
+
+    x = np.array([[0.5, -1.0, 2.0]])
+    for make in (lambda p: SGD(p, lr=0.1, momentum=0.5), lambda p: Adam(p, lr=0.1)):
+        scalar_net = MLP(3, [2], "tanh", seed=0)
+        fast_net = FastMLP.from_scalar(scalar_net)
+        fast_opt, scalar_opt = make(fast_net.parameters()), make(scalar_net.parameters())
+        for _ in range(3):
+            fast_net.loss_and_backward(x, np.array([1]), "mse")
+            fast_opt.step()
+            scalar_net.zero_grad()
+            mse(scalar_net(x[0].tolist()), 1).backward()
+            scalar_opt.step()
+        stepped = [p.data for p in fast_net.to_scalar().parameters()]
+        assert stepped != [p.data for p in MLP(3, [2], "tanh", seed=0).parameters()]
+        assert [p.data for p in scalar_net.parameters()] == pytest.approx(stepped, rel=1e-12)
+
+
+def test_float32_is_close_to_float64(batch):
+    x, y = batch
+    a = FastMLP(784, [16, 10], "relu", "linear", seed=0)
+    b = FastMLP(784, [16, 10], "relu", "linear", seed=0, dtype=np.float32)
+    assert a.loss_and_backward(x, y, "cross_entropy") == pytest.approx(b.loss_and_backward(x, y, "cross_entropy"), rel=1e-5)
+    assert b.weights[0].grad.dtype == np.float32
+
+
+def test_shape_and_label_errors():
+    net = FastMLP(4, [3])
+    with pytest.raises(ValueError, match=r"shape \(n, 4\), got \(2, 5\)"):
+        net(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="labels must be in"):
+        net.loss_and_backward(np.zeros((2, 4)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="unknown loss"):
+        net.loss_and_backward(np.zeros((2, 4)), np.array([0, 1]), "hinge")
+    with pytest.raises(ValueError, match="dtype"):
+        FastMLP(4, [3], dtype=np.int32)
+
+
+def test_matches_torch(batch):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")
+    x, y = batch
+    net = FastMLP(784, [32, 10], "sigmoid", "linear", seed=4)
+    value = net.loss_and_backward(x[:50], y[:50], "cross_entropy")
+    w1 = torch.tensor(net.weights[0].data, requires_grad=True)
+    b1 = torch.tensor(net.biases[0].data, requires_grad=True)
+    w2 = torch.tensor(net.weights[1].data, requires_grad=True)
+    b2 = torch.tensor(net.biases[1].data, requires_grad=True)
+    z = torch.sigmoid(torch.tensor(x[:50]) @ w1.T + b1) @ w2.T + b2
+    loss = torch.nn.functional.cross_entropy(z, torch.tensor(y[:50]))
+    loss.backward()
+    assert value == pytest.approx(loss.item(), rel=1e-12)
+    assert np.allclose(net.weights[0].grad, w1.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert np.allclose(net.biases[1].grad, b2.grad.numpy(), rtol=1e-10, atol=1e-14)
