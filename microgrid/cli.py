@@ -82,8 +82,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if value is not None:
             base[f.name] = value
     config = TrainConfig(**{k: v for k, v in base.items() if k in {f.name for f in fields(TrainConfig)}}).check()
-    if model is not None and model.sizes != config.sizes:
-        raise UserError(f"--resume model has layers {model.sizes}, not {config.sizes}")
+    if model is not None:
+        wanted = (config.sizes, config.activation, config.output_activation or config.activation)
+        found = (model.sizes, model.activation, model.output_activation)
+        if wanted != found:
+            raise UserError(f"--resume model is {found} (layers, activation, output activation), not {wanted}")
     data = load_mnist(args.data)
     print(
         f"training {'-'.join(map(str, config.sizes))} {config.activation}/{config.loss} with {config.optimizer} "

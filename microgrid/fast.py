@@ -203,7 +203,8 @@ class FastMLP:
             else:
                 diff = out - targets
             value = float(np.einsum("ij,ij->", diff, diff)) / n
-            grad_out = diff * (2.0 / n)
+            diff *= 2.0 / n
+            grad_out = diff
         elif loss == "cross_entropy":
             if targets.ndim != 1:
                 raise ValueError("cross_entropy needs class labels of shape (n,)")
@@ -220,11 +221,16 @@ class FastMLP:
 
     def _backward(self, acts: list[np.ndarray], grad_out: np.ndarray) -> None:
         """Backpropagate dC/da of the last layer, grad_out (n, kL), into every Param.grad."""
-        delta = grad_out
+        delta = grad_out  # owned by this pass: updated in place
         for i in range(len(self.weights) - 1, -1, -1):
-            d = _derivative(acts[i + 1], self.activations[i])
-            if d is not None:
-                delta = delta * d
+            a, act = acts[i + 1], self.activations[i]
+            if act == "sigmoid":  # sigma' = a (1 - a), without a temporary for a (1 - a)
+                delta *= a
+                delta -= delta * a
+            else:
+                d = _derivative(a, act)
+                if d is not None:
+                    delta *= d
             self.weights[i].grad = delta.T @ acts[i]
             self.biases[i].grad = delta.sum(axis=0)
             if i:

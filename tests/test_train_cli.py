@@ -1,0 +1,171 @@
+"""Training loop, model files and the train/check commands, run as a user runs them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microgrid.cli import main
+from microgrid.data import load_mnist
+from microgrid.model_file import ModelFileError, load_model, save_model
+from microgrid.train import Diverged, TrainConfig, batch_order, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "microgrid", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def test_batch_order_is_a_seeded_permutation():
+    a = batch_order(0, 1, 100)
+    assert sorted(a.tolist()) == list(range(100))
+    assert np.array_equal(a, batch_order(0, 1, 100)) and not np.array_equal(a, batch_order(0, 2, 100))
+
+
+def test_fast_training_learns_and_history(mnist):
+    cfg = TrainConfig(sizes=[784, 32, 10], activation="relu", output_activation="linear", loss="cross_entropy",
+                      optimizer="adam", lr=2e-3, epochs=2, limit=5000, init="default")  # fmt: skip
+    lines = []
+    model, history = train(cfg, mnist, progress=False, log=lines.append)
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["loss"] < history[0]["loss"]
+    assert history[1]["test_accuracy"] > 0.85
+    assert len(lines) == 2 and "test" in lines[0]
+
+
+def test_scalar_and_fast_engines_end_on_the_same_weights(mnist):
+    from microgrid.crosscheck import relative_difference
+    from microgrid.fast import FastMLP
+
+    base = dict(sizes=[784, 8, 10], limit=60, batch_size=10, epochs=2, dtype="float64", lr=1.0)
+    scalar, _ = train(TrainConfig(**base, engine="scalar"), mnist, progress=False, log=lambda s: None)
+    fast, _ = train(TrainConfig(**base, engine="fast"), mnist, progress=False, log=lambda s: None)
+    for a, b in zip(FastMLP.from_scalar(scalar).parameters(), fast.parameters()):
+        assert relative_difference(a.data, b.data) <= 1e-9
+
+
+def test_divergence_raises_with_last_good_model(mnist):
+    cfg = TrainConfig(sizes=[784, 8, 10], activation="linear", lr=1e6, epochs=2, limit=500)
+    with pytest.raises(Diverged, match="loss became") as err:
+        train(cfg, mnist, progress=False, log=lambda s: None)
+    assert err.value.last_good is None  # diverged in the first epoch: nothing good yet
+
+
+def test_model_file_round_trip_and_atomic_write(tmp_path):
+    from microgrid.fast import FastMLP
+
+    net = FastMLP(784, [16, 10], seed=1)
+    path = save_model(tmp_path / "m.npz", net, {"history": [{"epoch": 1}], "command": "x"})
+    loaded, meta = load_model(path)
+    assert meta["sizes"] == [784, 16, 10] and meta["history"] == [{"epoch": 1}]
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(net.parameters(), loaded.parameters()))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temp file left behind
+    with np.load(path, allow_pickle=False) as z:
+        assert "meta" in z.files
+
+
+def test_model_file_errors(tmp_path):
+    from microgrid.fast import FastMLP
+
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "missing.npz")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"hello")
+    with pytest.raises(ModelFileError, match="junk.npz: not a microgrid model file"):
+        load_model(junk)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(ModelFileError, match="not a microgrid model file"):
+        load_model(other)
+    path = save_model(tmp_path / "m.npz", FastMLP(4, [3], seed=0))
+    with np.load(path) as z:
+        arrays = dict(z)
+    arrays["W1"] = arrays["W1"] + 1e-3
+    np.savez(tmp_path / "tampered.npz", **arrays)
+    with pytest.raises(ModelFileError, match="do not match the checksum"):
+        load_model(tmp_path / "tampered.npz")
+
+
+def test_cli_train_writes_model_and_resume_continues(tmp_path):
+    out = tmp_path / "m.npz"
+    r = run("train", "--arch", "784,16,10", "--epochs", "1", "--limit", "2000", "-o", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "epoch   1" in r.stdout and out.exists()
+    model, meta = load_model(out)
+    assert meta["command"].startswith("python -m microgrid train --arch 784,16,10")
+    assert meta["config"]["limit"] == 2000 and len(meta["history"]) == 1
+    assert meta["data"]["sha256"]["t10k-labels-idx1-ubyte"].startswith("ff7bcfd4")
+    r = run("train", "--resume", str(out), "--epochs", "1", "-o", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "epoch   2" in r.stdout
+    _, meta = load_model(out)
+    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+
+
+def test_cli_nan_stops_and_keeps_last_good_model(tmp_path):
+    out = tmp_path / "m.npz"
+    first = run("train", "--arch", "784,8,10", "--activation", "linear", "--init", "default", "--lr", "0.001", "--epochs", "1", "--limit", "500", "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    before = out.read_bytes()
+    r = run("train", "--resume", str(out), "--lr", "1e9", "--epochs", "2", "-o", str(out), "--no-progress")
+    assert r.returncode == 1
+    assert "loss became" in r.stderr and "kept the last good model" in r.stderr and "Traceback" not in r.stderr
+    model, meta = load_model(out)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+    assert out.read_bytes() != b"" and len(meta["history"]) == 1
+    assert before  # the earlier file was readable throughout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--arch", "784,x"], "expected layer sizes"),
+        (["train", "--data", "/nonexistent"], "no such directory"),
+        (["train", "--batch-size", "0", "--epochs", "1"], "batch_size must be at least 1"),
+        (["train", "--resume", "/nonexistent.npz"], "no such model file"),
+        (["train", "--resume", str(ROOT / "microgrid" / "models" / "digits.npz"), "--arch", "784,5,10"], "--resume model is"),
+        (["train", "-o", "/nonexistent/dir/m.npz", "--epochs", "1", "--limit", "100"], "does not exist"),
+    ],
+)
+def test_cli_errors_are_one_line(args, message):
+    r = run(*args, "--no-progress")
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_check_command_passes(capsys):
+    assert main(["check", "--cases", "2", "--batch", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "4 of 4 cases within bounds" in out and "784-16-16-10" in out
+
+
+def test_check_command_fails_when_the_engines_disagree(monkeypatch, capsys):
+    from microgrid import ops
+
+    monkeypatch.setitem(ops.BACKWARD, "sigmoid", lambda node, g: (node.data * g,))  # a wrong derivative
+    assert main(["check", "--cases", "0", "--batch", "5"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_demo_scalar_vs_fast_agrees():
+    r = subprocess.run([sys.executable, str(ROOT / "demos" / "scalar_vs_fast.py"), "--limit", "100"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "the engines agree" in r.stdout
+
+
+def test_json_meta_is_plain_json(tmp_path):
+    from microgrid.fast import FastMLP
+
+    path = save_model(tmp_path / "m.npz", FastMLP(4, [2]), {"note": "é"})
+    with np.load(path, allow_pickle=False) as z:
+        assert json.loads(str(z["meta"]))["note"] == "é"
