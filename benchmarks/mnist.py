@@ -52,7 +52,11 @@ def torch_model(fast: FastMLP) -> tuple[list[torch.Tensor], Callable[[torch.Tens
 
 
 def epoch_runner_fast(fast: FastMLP, preset: dict, x: np.ndarray, y: np.ndarray) -> Callable[[int], None]:
-    opt = Adam(fast.parameters(), lr=preset["lr"]) if preset["optimizer"] == "adam" else SGD(fast.parameters(), lr=preset["lr"])
+    opt = (
+        Adam(fast.parameters(), lr=preset["lr"])
+        if preset["optimizer"] == "adam"
+        else SGD(fast.parameters(), lr=preset["lr"])
+    )
     bs = preset["batch_size"]
 
     def run(epoch: int) -> None:
@@ -70,7 +74,11 @@ def epoch_runner_torch(fast: FastMLP, preset: dict, x: np.ndarray, y: np.ndarray
     params, forward = torch_model(fast)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
     onehot = torch.nn.functional.one_hot(ty, 10).to(tx.dtype)
-    opt = torch.optim.Adam(params, lr=preset["lr"]) if preset["optimizer"] == "adam" else torch.optim.SGD(params, lr=preset["lr"])
+    opt = (
+        torch.optim.Adam(params, lr=preset["lr"])
+        if preset["optimizer"] == "adam"
+        else torch.optim.SGD(params, lr=preset["lr"])
+    )
     bs = preset["batch_size"]
 
     def run(epoch: int) -> None:
@@ -143,8 +151,12 @@ def main() -> None:
     x, y = to_inputs(data.train_images, dtype), data.train_labels.astype(np.int64)
     start = FastMLP(784, [16, 16, 10], "sigmoid", init="normal", seed=0, dtype=dtype)
     fast_run = epoch_runner_fast(start, notes, x, y)
-    torch_run, _ = epoch_runner_torch(FastMLP(784, [16, 16, 10], "sigmoid", init="normal", seed=0, dtype=dtype), notes, x, y)
-    per_sample = epoch_runner_per_sample(FastMLP(784, [16, 16, 10], "sigmoid", init="normal", seed=0, dtype=dtype), notes, x, y)
+    torch_run, _ = epoch_runner_torch(
+        FastMLP(784, [16, 16, 10], "sigmoid", init="normal", seed=0, dtype=dtype), notes, x, y
+    )
+    per_sample = epoch_runner_per_sample(
+        FastMLP(784, [16, 16, 10], "sigmoid", init="normal", seed=0, dtype=dtype), notes, x, y
+    )
     times: dict[str, list[float]] = {"microgrid fast": [], "PyTorch": [], "per-sample loop": []}
     for epoch in range(1, args.epochs_notes + 1):
         for name, run in (("microgrid fast", fast_run), ("PyTorch", torch_run), ("per-sample loop", per_sample)):
@@ -155,15 +167,21 @@ def main() -> None:
             times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
     for name in ("microgrid fast", "PyTorch", "per-sample loop"):
-        rows.append(["notes 784-16-16-10, s/epoch", name, f"{med[name]:.3f}", f"{med[name] / med['microgrid fast']:.2f}x", ""])
+        rows.append(
+            ["notes 784-16-16-10, s/epoch", name, f"{med[name]:.3f}", f"{med[name] / med['microgrid fast']:.2f}x", ""]
+        )
     rows[1][4] = ">= 4x"
 
     # -- best: time to 98% ------------------------------------------------------------------
     best = dict(PRESETS["best"])
     test_x = to_inputs(data.test_images, dtype)
     results = {}
-    fast_model = FastMLP(784, best["sizes"][1:], best["activation"], best["output_activation"], init="default", seed=0, dtype=dtype)
-    torch_start = FastMLP(784, best["sizes"][1:], best["activation"], best["output_activation"], init="default", seed=0, dtype=dtype)
+    fast_model = FastMLP(
+        784, best["sizes"][1:], best["activation"], best["output_activation"], init="default", seed=0, dtype=dtype
+    )
+    torch_start = FastMLP(
+        784, best["sizes"][1:], best["activation"], best["output_activation"], init="default", seed=0, dtype=dtype
+    )
     fast_best = epoch_runner_fast(fast_model, best, x, y)
     torch_best, torch_acc = epoch_runner_torch(torch_start, best, x, y)
     tx_test = torch.from_numpy(test_x)
@@ -184,7 +202,15 @@ def main() -> None:
     for name, (spent, reached, accuracy) in results.items():
         ratio = spent / results["microgrid fast"][0]
         label = f"{spent:.2f} s ({reached} epochs, {accuracy:.2%})" if reached else f"not reached ({accuracy:.2%})"
-        rows.append(["best: time to 98.0% test", name, label, f"{ratio:.2f}x", "<= 0.7x of PyTorch" if name != "PyTorch" else ""])
+        rows.append(
+            [
+                "best: time to 98.0% test",
+                name,
+                label,
+                f"{ratio:.2f}x",
+                "<= 0.7x of PyTorch" if name != "PyTorch" else "",
+            ]
+        )
     print(f"NumPy {np.__version__}, PyTorch {torch.__version__} ({torch.get_num_threads()} threads), float32")
     print(table(["workload", "peer", "time", "ratio to microgrid", "target"], rows))
 

@@ -155,7 +155,12 @@ def main() -> None:
     random.seed(1)
     mine = microgrid.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=1)
     peer = micrograd.nn.MLP(2, [16, 16, 1])
-    compare("moons step MLP(2,[16,16,1]), 100 pts", lambda: moons_step(mine, xs, ys), lambda: moons_step(peer, xs, ys), ">= 3x")
+    compare(
+        "moons step MLP(2,[16,16,1]), 100 pts",
+        lambda: moons_step(mine, xs, ys),
+        lambda: moons_step(peer, xs, ys),
+        ">= 3x",
+    )
 
     rng = random.Random(2)
     image = [rng.random() for _ in range(784)]
@@ -171,7 +176,13 @@ def main() -> None:
 
     mem_ours, mem_theirs = bytes_per_node(ours), bytes_per_node(theirs)
     rows.append(
-        ["memory per graph node", f"{mem_ours:.0f} B", f"{mem_theirs:.0f} B", f"{mem_ours / mem_theirs:.2f}x", "<= 0.33x"]
+        [
+            "memory per graph node",
+            f"{mem_ours:.0f} B",
+            f"{mem_theirs:.0f} B",
+            f"{mem_ours / mem_theirs:.2f}x",
+            "<= 0.33x",
+        ]
     )
     deep_ours, deep_theirs = deepest_chain(ours), deepest_chain(theirs)
     rows.append(

@@ -1,6 +1,7 @@
 """XOR with a 2-4-1 net on the scalar engine, small enough for the REPL: python demos/tiny_nets.py"""
 
 from microgrid import MLP, SGD, mse
+
 xs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 ys = [0.0, 1.0, 1.0, 0.0]
 net = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)

@@ -100,7 +100,14 @@ def compare_gradients(mlp: MLP, x: np.ndarray, y: np.ndarray, loss: str, case: s
 
 
 def compare_training(
-    mlp: MLP, x: np.ndarray, y: np.ndarray, loss: str, steps: int = 20, batch: int = 10, lr: float = 0.005, case: str = ""
+    mlp: MLP,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: str,
+    steps: int = 20,
+    batch: int = 10,
+    lr: float = 0.005,
+    case: str = "",
 ) -> Comparison:
     """``steps`` SGD steps on consecutive batches of (x, y) on both engines, then the weights."""
     fast = FastMLP.from_scalar(mlp, dtype=np.float64)

@@ -180,6 +180,6 @@ def one_hot(labels: np.ndarray, classes: int = 10, dtype: type = np.float64) -> 
     labels = np.asarray(labels)
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"labels must be in [0, {classes}), got range [{labels.min()}, {labels.max()}]")
-    out = np.zeros((len(labels), classes), dtype=dtype)
+    out: np.ndarray = np.zeros((len(labels), classes), dtype=dtype)
     out[np.arange(len(labels)), labels] = 1.0
     return out

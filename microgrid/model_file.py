@@ -109,5 +109,7 @@ def load_model(path: str | Path) -> tuple[FastMLP, dict[str, Any]]:
             raise ModelFileError(f"{path}: {p.name} should have shape {p.data.shape}, found {found}")
         p.data = arrays[p.name].astype(model.dtype)
     if weights_digest(model) != meta.get("weights_sha256"):
-        raise ModelFileError(f"{path}: the weights do not match the checksum saved with them (file changed after saving)")
+        raise ModelFileError(
+            f"{path}: the weights do not match the checksum saved with them (file changed after saving)"
+        )
     return model, meta

@@ -174,7 +174,11 @@ def train(
         order = batch_order(config.seed, epoch, n)
         total = 0.0
         bar = tqdm(
-            range(batches), desc=f"epoch {epoch}", unit="batch", leave=False, disable=not progress if progress is not None else None
+            range(batches),
+            desc=f"epoch {epoch}",
+            unit="batch",
+            leave=False,
+            disable=not progress if progress is not None else None,
         )
         for b in bar:
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]

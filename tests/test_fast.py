@@ -27,7 +27,8 @@ def test_same_seed_same_weights_as_scalar():
 
 
 @pytest.mark.parametrize(
-    "activation,output,loss", [("sigmoid", None, "mse"), ("relu", "linear", "cross_entropy"), ("tanh", "sigmoid", "mse")]
+    "activation,output,loss",
+    [("sigmoid", None, "mse"), ("relu", "linear", "cross_entropy"), ("tanh", "sigmoid", "mse")],
 )
 def test_notes_network_gradients_equal_scalar_engine(batch, activation, output, loss):
     x, y = batch
@@ -89,7 +90,9 @@ def test_float32_is_close_to_float64(batch):
     x, y = batch
     a = FastMLP(784, [16, 10], "relu", "linear", seed=0)
     b = FastMLP(784, [16, 10], "relu", "linear", seed=0, dtype=np.float32)
-    assert a.loss_and_backward(x, y, "cross_entropy") == pytest.approx(b.loss_and_backward(x, y, "cross_entropy"), rel=1e-5)
+    assert a.loss_and_backward(x, y, "cross_entropy") == pytest.approx(
+        b.loss_and_backward(x, y, "cross_entropy"), rel=1e-5
+    )
     assert b.weights[0].grad.dtype == np.float32
 
 

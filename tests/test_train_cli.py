@@ -113,7 +113,23 @@ def test_cli_train_writes_model_and_resume_continues(tmp_path):
 
 def test_cli_nan_stops_and_keeps_last_good_model(tmp_path):
     out = tmp_path / "m.npz"
-    first = run("train", "--arch", "784,8,10", "--activation", "linear", "--init", "default", "--lr", "0.001", "--epochs", "1", "--limit", "500", "-o", str(out))
+    first = run(
+        "train",
+        "--arch",
+        "784,8,10",
+        "--activation",
+        "linear",
+        "--init",
+        "default",
+        "--lr",
+        "0.001",
+        "--epochs",
+        "1",
+        "--limit",
+        "500",
+        "-o",
+        str(out),
+    )
     assert first.returncode == 0, first.stderr
     before = out.read_bytes()
     r = run("train", "--resume", str(out), "--lr", "1e9", "--epochs", "2", "-o", str(out), "--no-progress")
@@ -132,7 +148,10 @@ def test_cli_nan_stops_and_keeps_last_good_model(tmp_path):
         (["train", "--data", "/nonexistent"], "no such directory"),
         (["train", "--batch-size", "0", "--epochs", "1"], "batch_size must be at least 1"),
         (["train", "--resume", "/nonexistent.npz"], "no such model file"),
-        (["train", "--resume", str(ROOT / "microgrid" / "models" / "digits.npz"), "--arch", "784,5,10"], "--resume model is"),
+        (
+            ["train", "--resume", str(ROOT / "microgrid" / "models" / "digits.npz"), "--arch", "784,5,10"],
+            "--resume model is",
+        ),
         (["train", "-o", "/nonexistent/dir/m.npz", "--epochs", "1", "--limit", "100"], "does not exist"),
     ],
 )
