@@ -18,7 +18,9 @@ from microgrid.explain import explain_text
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-o", "--output", type=Path, default=Path("chain.svg"), help="picture to write (svg/png/pdf/dot)")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=Path("chain.svg"), help="picture to write (svg/png/pdf/dot)"
+    )
     args = parser.parse_args()
     example = one_neuron_chain()
     print(example.report())

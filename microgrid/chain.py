@@ -106,9 +106,7 @@ def two_neuron_layers(
     cost.backward()
     rows = []
     for k in range(2):
-        hand = sum(
-            weights[j][k] * _sigmoid_prime(zs[j].data) * 2.0 * (acts[j].data - y[j]) for j in range(2)
-        )
-        formula = "sum over j of w_j%d(L) sigma'(z_j(L)) 2(a_j(L) - y_j)" % k
+        hand = sum(weights[j][k] * _sigmoid_prime(zs[j].data) * 2.0 * (acts[j].data - y[j]) for j in range(2))
+        formula = f"sum over j of w_j{k}(L) sigma'(z_j(L)) 2(a_j(L) - y_j)"
         rows.append((f"dC0/da_{k}(L-1)", formula, hand, a_k[k].grad))
     return ChainExample(cost, names, a_k[0], rows)

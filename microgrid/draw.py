@@ -35,7 +35,17 @@ __all__ = [
 ]
 
 FORMATS = ("svg", "png", "pdf", "dot")
-OP_SYMBOLS = {"*": "×", "/": "÷", "-": "−", "neg": "−x", "**": "x^c", "**v": "a^b", "sigmoid": "σ", "dot": "w·x+b", "sum": "Σ"}
+OP_SYMBOLS = {
+    "*": "×",
+    "/": "÷",
+    "-": "−",
+    "neg": "−x",
+    "**": "x^c",
+    "**v": "a^b",
+    "sigmoid": "σ",
+    "dot": "w·x+b",
+    "sum": "Σ",
+}
 DOT_EXPAND = 8  # a fused weighted sum with more inputs than this has its leaf inputs grouped
 HIGHLIGHT = "#d62728"
 MAX_PATHS = 12
@@ -179,7 +189,7 @@ def draw_dot(
     dot.attr("edge", fontname="Helvetica", fontsize="10")
     lit_nodes = {i for pair in on_path for i in pair}
     for node in nodes:
-        uid = str(id(node))
+        uid = f"v{id(node)}"
         fields = [escape(node.label)] if node.label else []
         fields.append(f"data {escape(_num(node.data))}")
         if show_grad:
@@ -201,9 +211,7 @@ def draw_dot(
     return dot
 
 
-def _draw_parent_edges(
-    dot: Any, node: Value, op_id: str, show_local: bool, on_path: set[tuple[int, int]]
-) -> None:
+def _draw_parent_edges(dot: Any, node: Value, op_id: str, show_local: bool, on_path: set[tuple[int, int]]) -> None:
     grouped = _grouped(node)
     derivs = local_derivatives(node)
     if grouped:
@@ -214,9 +222,7 @@ def _draw_parent_edges(
                 continue
             values = [node._prev[i].data for i in members]
             gid = f"{op_id}{title}"
-            label = (
-                f"{{ {len(members)} {title} | data {escape(_num(min(values)))} .. {escape(_num(max(values)))} }}"
-            )
+            label = f"{{ {len(members)} {title} | data {escape(_num(min(values)))} .. {escape(_num(max(values)))} }}"
             lit = any((id(node._prev[i]), id(node)) in on_path for i in members)
             dot.node(gid, label=label, shape="record", style="dashed", color=HIGHLIGHT if lit else "gray40")
             dot.edge(gid, op_id, label=f"{len(members)} edges" if show_local else "", color="gray40")
@@ -225,7 +231,7 @@ def _draw_parent_edges(
             continue
         lit = (id(parent), id(node)) in on_path
         dot.edge(
-            str(id(parent)),
+            f"v{id(parent)}",
             op_id,
             label=f"× {_num(d)}" if show_local else "",
             color=HIGHLIGHT if lit else "black",
@@ -253,9 +259,7 @@ def draw_network(mlp: MLP, *, max_neurons: int = 32) -> graphviz.Digraph:
     big_input = sizes[0] > max_neurons
     if big_input:
         dot.node("in", label=f"{sizes[0]} inputs", shape="box", fixedsize="false", fontsize="11")
-    weights = [
-        [[p.data for p in neuron.w] for neuron in layer.neurons] for layer in mlp.layers
-    ]
+    weights = [[[p.data for p in neuron.w] for neuron in layer.neurons] for layer in mlp.layers]
     biggest = max((abs(w) for layer in weights for row in layer for w in row), default=1.0) or 1.0
     for k, size in enumerate(sizes):
         if k == 0 and big_input:

@@ -65,10 +65,10 @@ def parse_expression(text: str, variables: Mapping[str, float]) -> tuple[Value, 
             left, right = build(node.left), build(node.right)
             op = _BINARY[type(node.op)]
             if op == "**" and not right._prev and not right.label:
-                return left ** right.data
-            return {"+": left.__add__, "-": left.__sub__, "*": left.__mul__, "/": left.__truediv__, "**": left.__pow__}[op](
-                right
-            )
+                return left**right.data
+            return {"+": left.__add__, "-": left.__sub__, "*": left.__mul__, "/": left.__truediv__, "**": left.__pow__}[
+                op
+            ](right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = build(node.operand)
             if isinstance(node.op, ast.UAdd):
@@ -88,7 +88,9 @@ def parse_expression(text: str, variables: Mapping[str, float]) -> tuple[Value, 
                 raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
             if node.id not in variables:
                 given = ", ".join(sorted(variables)) or "none"
-                raise ExpressionError(f"unknown variable {node.id!r}: give it a value with --set {node.id}=... (given: {given})")
+                raise ExpressionError(
+                    f"unknown variable {node.id!r}: give it a value with --set {node.id}=... (given: {given})"
+                )
             if node.id not in leaves:
                 leaves[node.id] = Value(variables[node.id], label=node.id)
             return leaves[node.id]
