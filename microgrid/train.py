@@ -148,7 +148,10 @@ def train(
     config.check()
     dtype = np.float64 if config.engine == "scalar" else np.dtype(config.dtype).type
     train_x = data.train_images[: config.limit] if config.limit else data.train_images
-    train_y = data.train_labels[: len(train_x)]
+    train_y = data.train_labels[: len(train_x)].astype(np.intp)
+    classes = config.sizes[-1]
+    if len(train_y) and (train_y.min() < 0 or train_y.max() >= classes):
+        raise ValueError(f"labels run from {train_y.min()} to {train_y.max()}: the output layer has {classes} neurons")
     inputs = to_inputs(train_x, dtype)
     test_inputs = to_inputs(data.test_images, dtype)
     sizes, out_act = config.sizes, config.output_activation
@@ -194,7 +197,7 @@ def train(
                 value = _scalar_step(model, xb, yb, config.loss)
             else:
                 with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught just below
-                    value = model.loss_and_backward(xb, yb, config.loss)
+                    value = model.loss_and_backward(xb, yb, config.loss, check=False)
             if not math.isfinite(value):
                 bar.close()
                 raise Diverged(
