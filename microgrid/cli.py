@@ -236,10 +236,95 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_predict(sub: Any) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="read the digit in one or more pictures",
+        description="Read handwritten digits: PNG, JPEG, BMP, GIF, PGM or .npy, any size, colour or greyscale, "
+        "dark ink on light paper or light on dark. Each picture is prepared the way MNIST was made, then the "
+        "model's most active output neuron is the digit.",
+    )
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--model", type=Path, help="a model file written by train (default: the bundled model)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per image")
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from .model_file import load_model
+    from .predict import ImageError, default_model, read_digit
+
+    model, meta = load_model(args.model) if args.model else default_model()
+    failures = 0
+    for path in args.images:
+        try:
+            result = read_digit(path, model, meta)
+        except ImageError as err:
+            print(f"microgrid predict: error: {err}", file=sys.stderr)
+            failures += 1
+            continue
+        if args.json:
+            print(json.dumps(result.as_dict()))
+        else:
+            shown = result.probabilities or result.activations
+            kind = "probabilities" if result.probabilities else "activations"
+            values = "  ".join(f"{j}:{v:.3f}" for j, v in enumerate(shown))
+            print(f"{path}: {result.digit}    {kind} {values}")
+    return 1 if failures else 0
+
+
+def _add_show(sub: Any) -> None:
+    p = sub.add_parser(
+        "show",
+        help="pictures of what a model learned (PNG)",
+        description="weights: the first layer's weights as 28x28 pictures; activations IMAGE: every layer lighting "
+        "up for one picture; curves: cost and accuracy per epoch; confusion: the test-set confusion matrix; "
+        "mistakes: misread test digits.",
+    )
+    p.add_argument("what", choices=["weights", "activations", "curves", "confusion", "mistakes"])
+    p.add_argument("image", nargs="?", type=Path, help="for activations: the picture to read")
+    p.add_argument("--model", type=Path, help="a model file written by train (default: the bundled model)")
+    p.add_argument("-o", "--output", type=Path, help="PNG to write (default: WHAT.png, or WHAT-IMAGE.png)")
+    p.add_argument("--data", type=Path, help="directory of IDX files for confusion/mistakes (default: bundled MNIST)")
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .model_file import load_model
+    from .predict import default_model, load_image, prepare
+
+    try:
+        from . import viz
+    except ImportError as err:
+        raise UserError(f"show needs matplotlib: pip install 'microgrid[viz]' ({err})") from None
+    model, meta = load_model(args.model) if args.model else default_model()
+    if args.what == "activations":
+        if args.image is None:
+            raise UserError("show activations needs an IMAGE to read")
+        field = prepare(load_image(args.image), str(args.image))
+        fig = viz.plot_activations(model, field)
+        default = Path(f"activations-{args.image.stem}.png")
+    elif args.what == "weights":
+        fig, default = viz.plot_weights(model), Path("weights.png")
+    elif args.what == "curves":
+        fig, default = viz.plot_curves(meta), Path("curves.png")
+    else:
+        from .data import load_mnist
+
+        data = load_mnist(args.data)
+        plot = viz.plot_confusion if args.what == "confusion" else viz.plot_mistakes
+        fig, default = plot(model, data), Path(f"{args.what}.png")
+    path = viz.save_figure(fig, args.output or default)
+    print(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {
     "train": (_add_train, _cmd_train),
     "check": (_add_check, _cmd_check),
     "draw": (_add_draw, _cmd_draw),
+    "predict": (_add_predict, _cmd_predict),
+    "show": (_add_show, _cmd_show),
 }
 
 
