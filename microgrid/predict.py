@@ -140,7 +140,10 @@ def _border_mask(shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _fit(crop: np.ndarray, size: int) -> np.ndarray:
-    """Scale crop (h, w) so its longer side is ``size`` pixels, averaging the pixels each new pixel covers, as MNIST was made."""
+    """Scale crop (h, w) so its longer side is ``size`` pixels.
+
+    Each new pixel averages the pixels it covers (a box filter), as MNIST was made.
+    """
     from PIL import Image
 
     h, w = crop.shape

@@ -1,0 +1,198 @@
+"""The digit reader and the pictures: as a user runs them, against MNIST's own labels."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from microgrid.data import load_mnist, to_inputs
+from microgrid.predict import DEFAULT_MODEL, ImageError, default_model, load_image, prepare, read_digit
+
+Image = pytest.importorskip("PIL.Image", reason="reading pictures needs Pillow: pip install 'microgrid[image]'")
+ImageDraw = pytest.importorskip("PIL.ImageDraw")
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "microgrid", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def test_prepare_remakes_mnist_digits_faithfully(mnist):
+    model, _ = default_model()
+    raw = mnist.test_images[:300]
+    prepared = np.array([prepare(image.astype(float)) for image in raw])
+    exact = sum(np.array_equal(p, r / 255.0) for p, r in zip(prepared, raw))
+    assert exact > 150  # most come back pixel for pixel; the rest move by a pixel or rescale slightly
+    same = (model.predict(prepared.reshape(-1, 784)) == model.predict(to_inputs(raw))).mean()
+    assert same >= 0.98
+
+
+def test_two_hundred_resized_digits_either_polarity_read_at_least_97_percent(mnist, tmp_path):
+    rng = np.random.default_rng(0)
+    picks = rng.choice(len(mnist.test_images), 200, replace=False)
+    right = 0
+    model, meta = default_model()
+    for k, i in enumerate(picks):
+        image = mnist.test_images[i] if k % 2 == 0 else 255 - mnist.test_images[i]  # half black-on-white
+        size = int(rng.integers(28, 281))
+        path = tmp_path / f"{k}.png"
+        Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC).save(path)
+        right += read_digit(path, model, meta).digit == mnist.test_labels[i]
+    assert right / 200 >= 0.97
+
+
+def draw(kind, size=(400, 440), mode="RGB"):
+    background = (0, 0, 0, 0) if mode == "RGBA" else "white"
+    image = Image.new(mode, size, background)
+    pen = ImageDraw.Draw(image)
+    if kind == 7:
+        pen.line([(80, 60), (320, 60)], fill="black", width=28)
+        pen.line([(320, 60), (170, 380)], fill="black", width=28)
+    elif kind == 0:
+        pen.ellipse([(110, 50), (290, 370)], outline="black", width=28)
+    elif kind == 1:
+        pen.line([(200, 50), (200, 380)], fill="black", width=28)
+    elif kind == 4:
+        pen.line([(230, 50), (90, 260)], fill="black", width=26)
+        pen.line([(90, 260), (310, 260)], fill="black", width=26)
+        pen.line([(240, 140), (240, 390)], fill="black", width=26)
+    return image
+
+
+@pytest.mark.parametrize("digit", [0, 1, 4, 7])
+@pytest.mark.parametrize("fmt,mode", [("png", "RGB"), ("png", "RGBA"), ("jpg", "RGB"), ("bmp", "RGB"), ("gif", "RGB")])
+def test_digits_drawn_in_a_paint_program(tmp_path, digit, fmt, mode):
+    path = tmp_path / f"d.{fmt}"
+    draw(digit, mode=mode).save(path)
+    assert read_digit(path).digit == digit
+
+
+def test_pgm_and_npy_and_arrays(tmp_path, mnist):
+    image = mnist.test_images[0]
+    Image.fromarray(image).save(tmp_path / "d.pgm")
+    np.save(tmp_path / "d.npy", image)
+    label = mnist.test_labels[0]
+    assert read_digit(tmp_path / "d.pgm").digit == label
+    assert read_digit(tmp_path / "d.npy").digit == label
+    assert read_digit(image / 255.0).digit == label
+    colour = np.stack([255 - image] * 3, axis=-1)  # black ink on white, RGB
+    assert read_digit(colour).digit == label
+
+
+def test_prediction_matches_the_model_on_mnist(mnist):
+    model, meta = default_model()
+    x = np.array([prepare(image.astype(float)) for image in mnist.test_images[:20]]).reshape(20, 784)
+    expected = model(x.astype(model.dtype))
+    for i in range(20):
+        p = read_digit(mnist.test_images[i], model, meta)
+        assert p.digit == int(expected[i].argmax())
+        assert np.allclose(p.activations, expected[i], rtol=1e-5)
+        assert abs(sum(p.probabilities) - 1.0) < 1e-9
+
+
+def test_bundled_model_records_how_it_was_made():
+    _, meta = default_model()
+    assert meta["command"].startswith("python -m microgrid train --preset best")
+    assert meta["data"]["sha256"]["train-images-idx3-ubyte"].startswith("ba891046")
+    assert meta["history"][-1]["test_accuracy"] >= 0.98
+
+
+def test_bad_pictures(tmp_path):
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(ImageError, match="not an image"):
+        load_image(tmp_path / "text.png")
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(tmp_path / "missing.png")
+    Image.new("L", (50, 50), 200).save(tmp_path / "flat.png")
+    with pytest.raises(ImageError, match="all one colour"):
+        read_digit(tmp_path / "flat.png")
+    with pytest.raises(ImageError, match="empty"):
+        prepare(np.zeros((0, 0)))
+    with pytest.raises(ImageError, match="shape"):
+        read_digit(np.zeros((2, 3, 4, 5)))
+
+
+def test_cli_predict_reads_all_images_and_reports_bad_ones(tmp_path):
+    draw(7).save(tmp_path / "seven.png")
+    draw(1).save(tmp_path / "one.jpg")
+    (tmp_path / "bad.png").write_text("no")
+    r = run("predict", str(tmp_path / "seven.png"), str(tmp_path / "bad.png"), str(tmp_path / "nope.png"), str(tmp_path / "one.jpg"))
+    assert r.returncode == 1
+    assert "seven.png: 7" in r.stdout and "one.jpg: 1" in r.stdout
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == 2 and "bad.png" in errors[0] and "nope.png" in errors[1]
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_predict_json(tmp_path):
+    draw(0).save(tmp_path / "zero.png")
+    r = run("predict", "--json", str(tmp_path / "zero.png"))
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["digit"] == 0 and len(obj["activations"]) == 10
+
+
+def test_cli_predict_refuses_foreign_or_tampered_models(tmp_path):
+    draw(7).save(tmp_path / "seven.png")
+    np.savez(tmp_path / "foreign.npz", a=np.zeros(3))
+    with np.load(DEFAULT_MODEL) as z:
+        arrays = dict(z)
+    arrays["W1"] = arrays["W1"] * 1.01
+    np.savez(tmp_path / "tampered.npz", **arrays)
+    for name, message in [("foreign.npz", "not a microgrid model"), ("tampered.npz", "checksum")]:
+        r = run("predict", "--model", str(tmp_path / name), str(tmp_path / "seven.png"))
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def _png_stats(path):
+    image = np.asarray(Image.open(path).convert("L"), dtype=float)
+    return image.shape, image.std()
+
+
+@pytest.mark.parametrize(
+    "args,default_name,min_size",
+    [
+        (["show", "weights"], "weights.png", (600, 600)),
+        (["show", "curves"], "curves.png", (300, 800)),
+        (["show", "confusion"], "confusion.png", (500, 600)),
+        (["show", "mistakes"], "mistakes.png", (300, 600)),
+    ],
+)
+def test_show_writes_non_blank_pictures(tmp_path, args, default_name, min_size):
+    pytest.importorskip("matplotlib", reason="show needs matplotlib: pip install 'microgrid[viz]'")
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"wrote {default_name}" in r.stdout
+    shape, spread = _png_stats(tmp_path / default_name)
+    assert shape[0] >= min_size[0] and shape[1] >= min_size[1]
+    assert spread > 10  # not a blank page
+
+
+def test_show_activations_and_errors(tmp_path):
+    pytest.importorskip("matplotlib", reason="show needs matplotlib: pip install 'microgrid[viz]'")
+    draw(4).save(tmp_path / "four.png")
+    r = run("show", "activations", str(tmp_path / "four.png"), "-o", str(tmp_path / "a.png"))
+    assert r.returncode == 0, r.stderr
+    assert _png_stats(tmp_path / "a.png")[1] > 10
+    r = run("show", "activations", cwd=tmp_path)
+    assert r.returncode == 2 and "needs an IMAGE" in r.stderr
+    r = run("show", "weights", "-o", str(tmp_path / "no" / "w.png"))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_viz_api_returns_figures(mnist):
+    pytest.importorskip("matplotlib", reason="viz needs matplotlib: pip install 'microgrid[viz]'")
+    from matplotlib.figure import Figure
+
+    from microgrid import viz
+
+    model, meta = default_model()
+    assert isinstance(viz.plot_weights(model), Figure)
+    assert isinstance(viz.plot_curves(meta), Figure)
+    assert isinstance(viz.plot_activations(model, mnist.test_images[0] / 255.0), Figure)
