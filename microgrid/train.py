@@ -39,6 +39,7 @@ class TrainConfig:
     lr: float = 3.0
     momentum: float = 0.0
     lr_decay: float = 1.0
+    augment: int = 0
     batch_size: int = 100
     epochs: int = 10
     seed: int = 0
@@ -60,6 +61,8 @@ class TrainConfig:
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.augment <= 4:
+            raise ValueError(f"augment must be a shift of 0 to 4 pixels, got {self.augment}")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.limit is not None and self.limit < 1:
@@ -105,6 +108,21 @@ def make_optimizer(config: TrainConfig, params: list[Any]) -> Optimizer:
 def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """The shuffled order of n training examples for one epoch (the same for both engines)."""
     return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each 28x28 image of x (n, 784) moved by a random whole number of pixels in [-s, s] each way.
+
+    Data augmentation: the network sees every digit a little off-centre, as hand-drawn
+    digits are, which makes it read real pictures more reliably.
+    """
+    n = len(x)
+    padded = np.pad(x.reshape(n, 28, 28), ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    dy = rng.integers(0, 2 * max_shift + 1, n)
+    dx = rng.integers(0, 2 * max_shift + 1, n)
+    rows = dy[:, None] + np.arange(28)
+    cols = dx[:, None] + np.arange(28)
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]].reshape(n, 784)
 
 
 def accuracy(model: FastMLP, inputs: np.ndarray, labels: np.ndarray) -> float:
@@ -181,6 +199,7 @@ def train(
         t0 = time.perf_counter()
         optimizer.lr = config.lr * config.lr_decay ** (epoch - 1)
         order = batch_order(config.seed, epoch, n)
+        shift_rng = np.random.default_rng([config.seed, epoch, 1])
         total = 0.0
         bar = tqdm(
             range(batches),
@@ -192,6 +211,8 @@ def train(
         for b in bar:
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             xb, yb = np.take(inputs, idx, axis=0), np.take(train_y, idx)
+            if config.augment:
+                xb = shift_images(xb, config.augment, shift_rng)
             if isinstance(model, MLP):
                 optimizer.zero_grad()
                 value = _scalar_step(model, xb, yb, config.loss)

@@ -188,3 +188,16 @@ def test_json_meta_is_plain_json(tmp_path):
     path = save_model(tmp_path / "m.npz", FastMLP(4, [2]), {"note": "é"})
     with np.load(path, allow_pickle=False) as z:
         assert json.loads(str(z["meta"]))["note"] == "é"
+
+
+def test_shift_images_moves_digits_and_zero_is_identity():
+    from microgrid.train import shift_images
+
+    rng = np.random.default_rng(0)
+    x = np.zeros((3, 784))
+    x[:, 14 * 28 + 14] = 1.0  # one lit pixel in the middle
+    assert np.array_equal(shift_images(x, 0, rng), x)
+    moved = shift_images(x, 2, np.random.default_rng(1))
+    for row in moved:
+        (pos,) = np.flatnonzero(row)
+        assert abs(pos // 28 - 14) <= 2 and abs(pos % 28 - 14) <= 2 and row.sum() == 1.0
