@@ -18,7 +18,6 @@ chain; the benchmark raises it for that workload only and says so.
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 import tracemalloc
@@ -28,6 +27,7 @@ from typing import Any
 from _common import interleaved_medians, table
 
 import microgrid
+from microgrid.toys import two_moons
 
 try:
     import micrograd.engine
@@ -55,21 +55,6 @@ def count_nodes(root: Any) -> int:
                 seen.add(id(p))
                 stack.append(p)
     return len(seen)
-
-
-def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> tuple[list[list[float]], list[float]]:
-    """n points of two interleaved half circles, labels -1/+1 (pure Python, seeded)."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = math.pi * rng.random()
-        if i % 2 == 0:
-            x, y, label = math.cos(t), math.sin(t), -1.0
-        else:
-            x, y, label = 1.0 - math.cos(t), 0.5 - math.sin(t), 1.0
-        xs.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
-        ys.append(label)
-    return xs, ys
 
 
 def moons_step(model: Any, xs: list[list[float]], ys: list[float]) -> float:

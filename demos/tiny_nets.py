@@ -1,9 +1,13 @@
-"""XOR with a 2-4-1 net on the scalar engine, small enough for the REPL: python demos/tiny_nets.py"""
+"""Two tiny nets on the scalar engine, small enough for the REPL: python demos/tiny_nets.py
 
-from microgrid import MLP, SGD, mse
+XOR with a 2-4-1 net, then two moons (100 points, pure Python) with a 2-16-16-1 net and
+the hinge loss, each trained in a few seconds with the loss printed as it goes down.
+"""
 
-xs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-ys = [0.0, 1.0, 1.0, 0.0]
+from microgrid import MLP, SGD, Value, mse
+from microgrid.toys import two_moons, xor
+
+xs, ys = xor()
 net = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
 print(net)
 opt = SGD(net.parameters(), lr=0.5, momentum=0.9)
@@ -15,3 +19,18 @@ for step in range(301):
     if step % 50 == 0:
         print(step, round(loss.data, 4))
 print([round(net(x)[0].data, 3) for x in xs])
+
+points, labels = two_moons(100, seed=0)
+moons = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=1)
+print(moons)
+opt = SGD(moons.parameters(), lr=0.1, momentum=0.9)
+for step in range(101):
+    scores = [moons(p)[0] for p in points]
+    hinge = Value.sum([(1 - y * s).relu() for y, s in zip(labels, scores)]) * (1 / len(points))
+    loss = hinge + 1e-4 * Value.sum([p * p for p in moons.parameters()])
+    moons.zero_grad()
+    loss.backward()
+    opt.step()
+    if step % 20 == 0:
+        right = sum((s.data > 0) == (y > 0) for s, y in zip(scores, labels))
+        print(f"step {step}  loss {loss.data:.4f}  accuracy {right}%")

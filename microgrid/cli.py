@@ -48,7 +48,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
     p.add_argument("--lr-decay", type=float, help="multiply the learning rate by this each epoch")
-    p.add_argument("--augment", type=int, metavar="PIXELS", help="shift training images randomly by up to this many pixels")
+    p.add_argument(
+        "--augment", type=int, metavar="PIXELS", help="shift training images randomly by up to this many pixels"
+    )
     p.add_argument("--batch-size", type=int)
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int)

@@ -83,8 +83,12 @@ class FastMLP:
     """A multi-layer perceptron computed a mini-batch at a time with NumPy.
 
     Args:
-        nin, nouts, activation, output_activation, init, seed: as for ``nn.MLP``; the
-            same arguments give the same starting weights.
+        nin: inputs (784 for a 28x28 image).
+        nouts: neurons per layer, hidden layers then the output layer.
+        activation: of the hidden layers: "sigmoid", "relu", "tanh" or "linear".
+        output_activation: of the last layer; None means the same as ``activation``.
+        init: "default" (scaled to the activation) or "normal" (N(0, 1)), as in ``nn.MLP``.
+        seed: the same seed gives the same starting weights as ``nn.MLP``.
         dtype: np.float64 (exact cross-checks) or np.float32 (faster training).
 
     Shapes: inputs X (n, nin); outputs (n, nouts[-1]); W^(l) (nout, nin); b^(l) (nout,).

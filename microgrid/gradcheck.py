@@ -60,7 +60,8 @@ def gradcheck(
         f: takes len(inputs) Values and returns one Value.
         inputs: the point, as numbers or Values (their labels name them in errors).
         eps: the nudge of the central difference.
-        rtol, atol: agreement means |analytic - numeric| <= atol + rtol * |numeric|.
+        rtol: relative tolerance: agreement means |analytic - numeric| <= atol + rtol * |numeric|.
+        atol: absolute tolerance of that comparison.
 
     Raises:
         GradcheckError: naming the first input that disagrees, both values, and whether

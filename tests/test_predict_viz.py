@@ -122,7 +122,13 @@ def test_cli_predict_reads_all_images_and_reports_bad_ones(tmp_path):
     draw(7).save(tmp_path / "seven.png")
     draw(1).save(tmp_path / "one.jpg")
     (tmp_path / "bad.png").write_text("no")
-    r = run("predict", str(tmp_path / "seven.png"), str(tmp_path / "bad.png"), str(tmp_path / "nope.png"), str(tmp_path / "one.jpg"))
+    r = run(
+        "predict",
+        str(tmp_path / "seven.png"),
+        str(tmp_path / "bad.png"),
+        str(tmp_path / "nope.png"),
+        str(tmp_path / "one.jpg"),
+    )
     assert r.returncode == 1
     assert "seven.png: 7" in r.stdout and "one.jpg: 1" in r.stdout
     errors = r.stderr.strip().splitlines()

@@ -1,0 +1,52 @@
+"""Every code block of the docs and the README runs and prints what the page says."""
+
+import subprocess
+import sys
+
+import pytest
+from docs_exec import ROOT, blocks, matches, run_page
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_runs_as_shown(page, tmp_path):
+    for block, actual in run_page(page, tmp_path):
+        if block.expected is not None:
+            assert matches(block.expected, actual), (
+                f"{page.name} line {block.line}: printed\n{actual}\nbut the page shows\n{block.expected}"
+            )
+
+
+def test_every_page_has_running_code():
+    for page in PAGES:
+        if page.name != "index.md" and page.parent.name != "reference":
+            assert blocks(page.read_text()), f"{page} has no code block"
+
+
+def test_matches_wildcards():
+    assert matches("a\n...\nz\n", "a\nb\nc\nz\n")
+    assert matches("took ... s\n", "took 1.23 s\n")
+    assert not matches("a\nz\n", "a\nb\nz\n")
+
+
+@pytest.mark.parametrize("demo", sorted((ROOT / "demos").glob("*.py")), ids=lambda p: p.name)
+def test_demo_runs(demo, tmp_path):
+    args = ["--limit", "200"] if demo.name == "scalar_vs_fast.py" else []
+    if demo.name == "chain_rule.py":
+        args = ["-o", str(tmp_path / "chain.svg")]
+    done = subprocess.run([sys.executable, str(demo), *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_mkdocs_builds_strict(tmp_path):
+    pytest.importorskip("mkdocs", reason="the reference is built with mkdocs: pip install -e '.[docs]'")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "site" / "reference" / "index.html").exists()
