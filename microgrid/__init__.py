@@ -5,6 +5,7 @@ imported by the modules that need them (fast, data, draw, testing), never from h
 """
 
 from .engine import Value, no_grad
+from .explain import explain
 from .gradcheck import gradcheck
 from .losses import cross_entropy, mse
 from .nn import MLP, Layer, Module, Neuron
@@ -13,6 +14,7 @@ from .optim import SGD, Adam
 __all__ = [
     "Value",
     "no_grad",
+    "explain",
     "gradcheck",
     "mse",
     "cross_entropy",

@@ -265,10 +265,11 @@ class Value:
 
     # -- backpropagation ----------------------------------------------------------------
 
-    def _count_children(self, reset_grads: bool) -> dict[Value, int]:
+    def _count_children(self, reset_grads: bool, leaves: bool = True) -> dict[Value, int]:
         """For each node of the graph, how many edges lead from it to other nodes.
 
         With reset_grads, also set every non-leaf grad to 0 for a fresh backward pass.
+        Without leaves, leaves are left out (backward never has to schedule them).
         """
         pending: dict[Value, int] = {self: 0}
         stack = [self]
@@ -278,6 +279,8 @@ class Value:
             if reset_grads and node._prev:
                 node.grad = 0.0
             for parent in node._prev:
+                if not leaves and not parent._prev:
+                    continue
                 if parent in pending:
                     pending[parent] += 1
                 else:
@@ -313,7 +316,7 @@ class Value:
         A node's rule runs once all the nodes it feeds have sent it their share (Kahn's
         algorithm), so its grad is complete when it is passed on.
         """
-        pending = self._count_children(reset_grads=True)
+        pending = self._count_children(reset_grads=True, leaves=False)
         self.grad += grad
         rules = ops.BACKWARD
         ready = [self]
@@ -329,6 +332,8 @@ class Value:
                 raise NotImplementedError(f"no derivative rule for op {node._op!r} ({node._name()})") from None
             for parent, g in zip(parents, rule(node, node.grad)):
                 parent.grad += g
+                if not parent._prev:
+                    continue  # a leaf: its grad is all it needs
                 left = pending[parent] - 1
                 pending[parent] = left
                 if left == 0:
