@@ -6,6 +6,7 @@ return one Value: the cost of that example, or the average cost over the batch.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import TypeAlias
 
@@ -20,28 +21,34 @@ Target: TypeAlias = int | float | Sequence[float]
 Predictions: TypeAlias = Sequence[Value] | Sequence[Sequence[Value]]
 
 
+def _is_vector(x: object) -> bool:
+    """A list, tuple or NumPy array of numbers (anything sized and iterable but text)."""
+    return hasattr(x, "__len__") and hasattr(x, "__iter__") and not isinstance(x, (str, bytes))
+
+
 def _batch(predictions: Predictions, targets: object, who: str) -> tuple[list[Sequence[Value]], list[object]]:
     if len(predictions) == 0:
         raise ValueError(f"{who}() needs at least one prediction, got none")
     if isinstance(predictions[0], Value):
         return [predictions], [targets]  # type: ignore[list-item]
-    if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence) or len(targets) != len(predictions):
-        n = len(targets) if isinstance(targets, Sequence) else type(targets).__name__
+    if not _is_vector(targets) or len(targets) != len(predictions):  # type: ignore[arg-type]
+        n = len(targets) if _is_vector(targets) else type(targets).__name__  # type: ignore[arg-type]
         raise ValueError(f"{who}() got {len(predictions)} predictions but targets of length {n}")
-    return list(predictions), list(targets)  # type: ignore[arg-type]
+    return list(predictions), list(targets)  # type: ignore[arg-type, call-overload]
 
 
 def _target_vector(target: object, n: int, who: str) -> list[float]:
-    if isinstance(target, Sequence) and not isinstance(target, (str, bytes)):
-        if len(target) != n:
-            raise ValueError(f"{who}() target has {len(target)} numbers for {n} outputs")
-        return [float(t) for t in target]
-    if isinstance(target, bool) or not isinstance(target, (int, float)):
+    if _is_vector(target):
+        values = list(target)  # type: ignore[call-overload]
+        if len(values) != n:
+            raise ValueError(f"{who}() target has {len(values)} numbers for {n} outputs")
+        return [float(t) for t in values]
+    if isinstance(target, bool) or not isinstance(target, numbers.Real):
         raise TypeError(f"{who}() target must be numbers or a class index, got {type(target).__name__}")
     if n == 1:
         return [float(target)]
-    if isinstance(target, int) and 0 <= target < n:
-        return [1.0 if j == target else 0.0 for j in range(n)]
+    if isinstance(target, numbers.Integral) and 0 <= int(target) < n:
+        return [1.0 if j == int(target) else 0.0 for j in range(n)]
     raise ValueError(f"{who}() class index must be an int in [0, {n}), got {target!r}")
 
 
@@ -71,7 +78,7 @@ def cross_entropy(logits: Predictions, targets: object) -> Value:
     examples, ys = _batch(logits, targets, "cross_entropy")
     losses = []
     for z, y in zip(examples, ys):
-        if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(z):
+        if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= int(y) < len(z):
             raise ValueError(f"cross_entropy() target must be a class index in [0, {len(z)}), got {y!r}")
-        losses.append(Value.logsumexp(z) - z[y])
+        losses.append(Value.logsumexp(z) - z[int(y)])
     return losses[0] if len(losses) == 1 else Value.sum(losses) * (1.0 / len(losses))

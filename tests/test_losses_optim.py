@@ -85,3 +85,11 @@ def test_optimizer_errors():
         SGD([Value(1.0)], lr=-1)
     with pytest.raises(ValueError, match="momentum"):
         SGD([Value(1.0)], lr=0.1, momentum=1.5)
+
+
+def test_numpy_labels_are_class_indices():
+    np = pytest.importorskip("numpy")
+    z = vals(0.1, 0.2, 0.7)
+    assert cross_entropy(z, np.int64(2)).data == cross_entropy(z, 2).data
+    assert mse(z, np.int64(1)).data == mse(z, 1).data
+    assert mse([z, z], np.array([0, 2])).data == mse([z, z], [0, 2]).data
