@@ -44,8 +44,10 @@ def _activate(z: Value, activation: str) -> Value:
 
 
 def _as_values(x: Sequence[Operand], nin: int, who: str) -> list[Value]:
-    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+    if isinstance(x, (str, bytes)) or not (hasattr(x, "__len__") and hasattr(x, "__iter__")):
         raise TypeError(f"{who} needs a sequence of {nin} numbers or Values, got {type(x).__name__}")
+    if getattr(x, "ndim", 1) != 1:
+        raise ValueError(f"{who} expects a flat sequence of {nin} inputs, got shape {getattr(x, 'shape', None)}")
     if len(x) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
     return [v if isinstance(v, Value) else Value(v) for v in x]

@@ -119,3 +119,12 @@ def test_scalar_net_trains_on_random_seeded_data():
         loss.backward()
         opt.step()
     assert loss.data < first / 2
+
+
+def test_numpy_rows_are_accepted_and_matrices_rejected():
+    np = pytest.importorskip("numpy")
+    net = MLP(3, [2], seed=0)
+    row = np.array([0.1, 0.2, 0.3])
+    assert [v.data for v in net(row)] == [v.data for v in net([0.1, 0.2, 0.3])]
+    with pytest.raises(ValueError, match=r"flat sequence of 3 inputs, got shape \(1, 3\)"):
+        net(np.zeros((1, 3)))
