@@ -135,6 +135,25 @@ class Value:
             parts.append(f"label={self.label!r}")
         return f"Value({', '.join(parts)})"
 
+    # -- pickling -----------------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle a graph of any depth: its non-leaf nodes as one flat list, not nested.
+
+        Leaves are pickled as themselves, so a pickle of (model, loss) still shares
+        the parameter Values between the two.
+        """
+        if not self._prev:
+            return (_leaf, (self.data, self.grad, self.label))
+        index: dict[int, int] = {}
+        records = []
+        for node in self.topological_order():
+            if node._prev:
+                refs = tuple(index[id(p)] if p._prev else p for p in node._prev)
+                index[id(node)] = len(records)
+                records.append((node.data, node.grad, node._op, node._aux, node.label, refs))
+        return (_rebuild, (records,))
+
     # -- arithmetic ---------------------------------------------------------------------
 
     def __add__(self, other: Operand) -> Value:
@@ -338,6 +357,23 @@ class Value:
                 pending[parent] = left
                 if left == 0:
                     push(parent)
+
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    leaf = Value(data, label)
+    leaf.grad = grad
+    return leaf
+
+
+def _rebuild(records: list[tuple[float, float, str, float, str, tuple[int | Value, ...]]]) -> Value:
+    """Inverse of Value.__reduce__: rebuild the non-leaf nodes in order; the last is the root."""
+    built: list[Value] = []
+    for data, grad, op, aux, label, refs in records:
+        node = Value.__new__(Value)
+        node.data, node.grad, node._op, node._aux, node.label = data, grad, op, aux, label
+        node._prev = tuple(built[r] if isinstance(r, int) else r for r in refs)
+        built.append(node)
+    return built[-1]
 
 
 def _lift(x: object, op: str) -> Value:

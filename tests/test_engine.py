@@ -263,3 +263,23 @@ def test_import_microgrid_loads_no_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_pickle_deep_graph_and_shared_parameters():
+    from microgrid import MLP, mse
+
+    x = Value(1.5, label="x")
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y2 = pickle.loads(pickle.dumps(y))
+    order = y2.topological_order()
+    assert y2.data == 1.5 and len(order) == 200_001  # 100,000 products, their constants, and x
+    x2 = next(n for n in order if n.label == "x")
+    y2.backward()
+    assert x2.grad == 1.0
+    net = MLP(3, [2], seed=0)
+    loss = mse(net([1.0, 2.0, 3.0]), 1)
+    net2, loss2 = pickle.loads(pickle.dumps((net, loss)))
+    leaves = {id(n) for n in loss2.topological_order() if n.is_leaf}
+    assert all(id(p) in leaves for p in net2.parameters())  # the graph still uses the model's own parameters
