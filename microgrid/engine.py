@@ -146,7 +146,7 @@ class Value:
         if not self._prev:
             return (_leaf, (self.data, self.grad, self.label))
         index: dict[int, int] = {}
-        records = []
+        records: list[tuple[float, float, str, float, str, tuple[int | Value, ...]]] = []
         for node in self.topological_order():
             if node._prev:
                 refs = tuple(index[id(p)] if p._prev else p for p in node._prev)
