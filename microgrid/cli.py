@@ -91,6 +91,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         found = (model.sizes, model.activation, model.output_activation)
         if wanted != found:
             raise UserError(f"--resume model is {found} (layers, activation, output activation), not {wanted}")
+    if not args.output.parent.is_dir():
+        raise UserError(f"cannot write {args.output}: directory {args.output.parent} does not exist")
     data = load_mnist(args.data)
     print(
         f"training {'-'.join(map(str, config.sizes))} {config.activation}/{config.loss} with {config.optimizer} "
@@ -111,7 +113,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         )
     except Diverged as err:
         if err.last_good is not None:
-            save_model(args.output, err.last_good, {**meta, "history": history})
+            save_model(args.output, err.last_good, {**meta, "history": history + err.history})
             print(f"microgrid: {err}; kept the last good model in {args.output}", file=sys.stderr)
         else:
             print(f"microgrid: {err}; no good model to keep", file=sys.stderr)

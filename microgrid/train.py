@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -91,11 +91,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 class Diverged(RuntimeError):
-    """The loss became NaN or infinite; ``last_good`` holds the weights of the last good epoch."""
+    """The loss became NaN or infinite.
 
-    def __init__(self, message: str, last_good: FastMLP | None) -> None:
+    ``last_good`` holds the weights after the last good epoch (None if there is none) and
+    ``history`` the rows of the epochs this run completed before it diverged.
+    """
+
+    def __init__(self, message: str, last_good: FastMLP | None, history: list[dict[str, float]]) -> None:
         super().__init__(message)
         self.last_good = last_good
+        self.history = history
 
 
 def make_optimizer(config: TrainConfig, params: list[Any]) -> Optimizer:
@@ -225,6 +230,7 @@ def train(
                     f"training stopped: the loss became {value} at epoch {epoch}, batch {b + 1} of {batches} "
                     f"(try a smaller learning rate than {config.lr})",
                     last_good if epoch > start_epoch + 1 or start_epoch else None,
+                    history,
                 )
             optimizer.step()
             total += value * len(idx)
@@ -244,8 +250,3 @@ def train(
             f"test {row['test_accuracy']:.2%}  {seconds:.2f}s"
         )
     return model, history
-
-
-def config_dict(config: TrainConfig) -> dict[str, Any]:
-    """The config as plain JSON-able values."""
-    return asdict(config)
