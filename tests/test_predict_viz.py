@@ -73,6 +73,37 @@ def test_digits_drawn_in_a_paint_program(tmp_path, digit, fmt, mode):
     assert read_digit(path).digit == digit
 
 
+def _arc(cx, cy, r, start, stop, ry=None, steps=30):
+    import math
+
+    ry = ry or r
+    return [
+        (cx + r * math.cos(math.radians(start + (stop - start) * i / steps)),
+         cy + ry * math.sin(math.radians(start + (stop - start) * i / steps)))
+        for i in range(steps + 1)
+    ]  # fmt: skip
+
+
+CURVED = {
+    2: [_arc(200, 140, 90, 200, 380) + [(110, 380), (300, 380)]],
+    3: [_arc(195, 130, 85, 210, 450), _arc(195, 300, 95, 270, 510)],
+    5: [[(290, 60), (130, 60), (120, 200)] + _arc(200, 280, 95, 220, 500)],
+    6: [[(270, 50)] + _arc(200, 290, 90, 250, 610)],
+    8: [_arc(200, 130, 70, 0, 360), _arc(200, 300, 90, 0, 360)],
+    9: [_arc(200, 140, 80, 0, 360), [(280, 140), (270, 390)]],
+}
+
+
+@pytest.mark.parametrize("digit", sorted(CURVED))
+def test_curved_digits_drawn_with_a_thick_pen(tmp_path, digit):
+    image = Image.new("RGB", (400, 440), "white")
+    pen = ImageDraw.Draw(image)
+    for stroke in CURVED[digit]:
+        pen.line(stroke, fill="black", width=26, joint="curve")
+    image.save(tmp_path / "digit.png")
+    assert read_digit(tmp_path / "digit.png").digit == digit
+
+
 def test_pgm_and_npy_and_arrays(tmp_path, mnist):
     image = mnist.test_images[0]
     Image.fromarray(image).save(tmp_path / "d.pgm")
