@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fast import FastMLP
-from .losses import cross_entropy, mse
 from .nn import MLP
 from .optim import SGD
+from .train import scalar_batch_loss
 
 __all__ = ["Comparison", "relative_difference", "compare_gradients", "compare_training", "random_architecture"]
 
@@ -79,12 +79,8 @@ def _flatten(fast: FastMLP, grads: bool) -> np.ndarray:
 
 
 def _scalar_loss(mlp: MLP, x: np.ndarray, y: np.ndarray, loss: str) -> float:
-    outputs = [mlp(row) for row in x.tolist()]
-    labels = [int(v) for v in y]
-    cost = mse(outputs, labels) if loss == "mse" else cross_entropy(outputs, labels)
     mlp.zero_grad()
-    cost.backward()
-    return cost.data
+    return scalar_batch_loss(mlp, x, y, loss)
 
 
 def compare_gradients(mlp: MLP, x: np.ndarray, y: np.ndarray, loss: str, case: str = "") -> Comparison:

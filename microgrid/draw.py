@@ -90,9 +90,8 @@ def _grouped(node: Value) -> set[int]:
     return {i for i, p in enumerate(node._prev[: 2 * n]) if not p._prev}
 
 
-def _visible(root: Value) -> list[Value]:
-    """The Values drawn one by one (leaves behind a grouped dot input are left out)."""
-    order = root.topological_order()
+def _visible(root: Value, order: list[Value]) -> list[Value]:
+    """The Values of ``order`` drawn one by one (leaves behind a grouped dot input are left out)."""
     hidden: set[int] = set()
     shown_elsewhere: set[int] = set()
     for node in order:
@@ -118,10 +117,6 @@ def chain_paths(root: Value, leaf: Value) -> list[list[tuple[Value, Value, float
         for child, d in reversed(children.get(id(node), [])):
             stack.append((child, [*path, (node, child, d)]))
     return paths
-
-
-def _name(v: Value) -> str:
-    return v.label or ("" if v._prev else _num(v.data))
 
 
 def _caption(root: Value, leaf: Value, paths: list[list[tuple[Value, Value, float]]]) -> str:
@@ -168,7 +163,8 @@ def draw_dot(
 
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    nodes = _visible(root)
+    order = root.topological_order()
+    nodes = _visible(root, order)
     if len(nodes) > max_nodes:
         raise ValueError(
             f"the graph has {len(nodes)} values, more than max_nodes={max_nodes}: draw a smaller piece "
@@ -178,7 +174,7 @@ def draw_dot(
     on_path: set[tuple[int, int]] = set()
     caption = ""
     if highlight is not None:
-        if not any(n is highlight for n in root.topological_order()):
+        if not any(n is highlight for n in order):
             raise ValueError(f"highlight must be a Value of this graph ({highlight!r} is not)")
         paths = chain_paths(root, highlight)
         on_path = {(id(p), id(c)) for path in paths for p, c, _ in path}

@@ -27,7 +27,7 @@ from .init import check_activation, init_layer, layer_sizes
 if TYPE_CHECKING:
     from .nn import MLP
 
-__all__ = ["Param", "FastMLP", "LOSSES"]
+__all__ = ["Param", "FastMLP", "LOSSES", "softmax"]
 
 LOSSES = ("mse", "cross_entropy")
 
@@ -62,21 +62,21 @@ def _activate(z: np.ndarray, activation: str) -> np.ndarray:
     return z
 
 
-def _derivative(a: np.ndarray, activation: str) -> np.ndarray | None:
-    """sigma'(z) from the activation a = sigma(z), shape (n, k); None for linear (all ones)."""
-    if activation == "sigmoid":
-        return a * (1.0 - a)
-    if activation == "relu":
-        return (a > 0.0).astype(a.dtype)
-    if activation == "tanh":
-        return 1.0 - a * a
-    return None
+def _times_derivative(delta: np.ndarray, a: np.ndarray, activation: str) -> None:
+    """delta *= sigma'(z) in place, with sigma'(z) computed from the activation a = sigma(z), (n, k)."""
+    if activation == "sigmoid":  # sigma' = a (1 - a), without a temporary for a (1 - a)
+        delta *= a
+        delta -= delta * a
+    elif activation == "relu":
+        delta *= a > 0.0
+    elif activation == "tanh":
+        delta *= 1.0 - a * a
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
-    return e  # type: ignore[no-any-return]
+def softmax(z: np.ndarray) -> np.ndarray:
+    """exp(z) normalised along the last axis, shifted by the maximum so nothing overflows."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
 class FastMLP:
@@ -223,10 +223,12 @@ class FastMLP:
             if targets.ndim != 1:
                 raise ValueError("cross_entropy needs class labels of shape (n,)")
             shifted = out - out.max(axis=1, keepdims=True)
-            log_norm = np.log(np.exp(shifted).sum(axis=1))
-            value = float((log_norm - shifted[np.arange(n), labels]).sum()) / n
-            grad_out = _softmax(out)
-            grad_out[np.arange(n), labels] -= 1.0
+            exps = np.exp(shifted)
+            sums = exps.sum(axis=1)
+            rows = np.arange(n)
+            value = float((np.log(sums) - shifted[rows, labels]).sum()) / n
+            grad_out = exps / sums[:, None]  # the softmax, from the same exponentials
+            grad_out[rows, labels] -= 1.0
             grad_out *= 1.0 / n
         else:
             raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
@@ -237,14 +239,7 @@ class FastMLP:
         """Backpropagate dC/da of the last layer, grad_out (n, kL), into every Param.grad."""
         delta = grad_out  # owned by this pass: updated in place
         for i in range(len(self.weights) - 1, -1, -1):
-            a, act = acts[i + 1], self.activations[i]
-            if act == "sigmoid":  # sigma' = a (1 - a), without a temporary for a (1 - a)
-                delta *= a
-                delta -= delta * a
-            else:
-                d = _derivative(a, act)
-                if d is not None:
-                    delta *= d
+            _times_derivative(delta, acts[i + 1], self.activations[i])
             self.weights[i].grad = delta.T @ acts[i]
             self.biases[i].grad = delta.sum(axis=0)
             if i:

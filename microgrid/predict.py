@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .fast import FastMLP
+from .fast import FastMLP, softmax
 from .model_file import load_model
 
 __all__ = ["DEFAULT_MODEL", "ImageError", "Prediction", "load_image", "prepare", "read_digit", "default_model"]
@@ -182,8 +182,5 @@ def read_digit(
     field = prepare(load_image(source), name)
     out = net(field.reshape(1, 784))[0].astype(np.float64)
     loss = (meta or {}).get("config", {}).get("loss")
-    probabilities = None
-    if loss == "cross_entropy":
-        e = np.exp(out - out.max())
-        probabilities = (e / e.sum()).tolist()
+    probabilities = softmax(out).tolist() if loss == "cross_entropy" else None
     return Prediction(int(out.argmax()), out.tolist(), probabilities, name)

@@ -24,7 +24,16 @@ from .losses import cross_entropy, mse
 from .nn import MLP
 from .optim import SGD, Adam, Optimizer
 
-__all__ = ["TrainConfig", "PRESETS", "Diverged", "train", "accuracy", "make_optimizer", "batch_order"]
+__all__ = [
+    "TrainConfig",
+    "PRESETS",
+    "Diverged",
+    "train",
+    "accuracy",
+    "make_optimizer",
+    "batch_order",
+    "scalar_batch_loss",
+]
 
 
 @dataclass
@@ -135,7 +144,11 @@ def accuracy(model: FastMLP, inputs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(model.predict(inputs) == labels)) if len(labels) else float("nan")
 
 
-def _scalar_step(mlp: MLP, xb: np.ndarray, yb: np.ndarray, loss: str) -> float:
+def scalar_batch_loss(mlp: MLP, xb: np.ndarray, yb: np.ndarray, loss: str) -> float:
+    """The batch's average cost on the scalar engine, backpropagated (grads accumulate).
+
+    xb: inputs (n, nin); yb: labels (n,); loss: "mse" or "cross_entropy".
+    """
     outputs = [mlp(row) for row in xb.tolist()]
     labels = [int(y) for y in yb]
     cost: Value = mse(outputs, labels) if loss == "mse" else cross_entropy(outputs, labels)
@@ -220,7 +233,7 @@ def train(
                 xb = shift_images(xb, config.augment, shift_rng)
             if isinstance(model, MLP):
                 optimizer.zero_grad()
-                value = _scalar_step(model, xb, yb, config.loss)
+                value = scalar_batch_loss(model, xb, yb, config.loss)
             else:
                 with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught just below
                     value = model.loss_and_backward(xb, yb, config.loss, check=False)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .data import Dataset, to_inputs
-from .fast import FastMLP
+from .fast import FastMLP, softmax
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -74,11 +74,7 @@ def plot_activations(model: FastMLP, image: np.ndarray, title: str = "") -> Figu
     for k, (ax, a) in enumerate(zip(axes[1:], layers), start=1):
         values = a[0].astype(np.float64)
         last = k == len(layers)
-        shown = (
-            np.exp(values - values.max()) / np.exp(values - values.max()).sum()
-            if last and model.output_activation == "linear"
-            else values
-        )
+        shown = softmax(values) if last and model.output_activation == "linear" else values
         top = max(float(shown.max()), 1e-12)
         if len(shown) > 32:  # too many neurons for circles: one grey cell per neuron
             ax.imshow(shown.reshape(-1, 1), cmap="gray", vmin=0, vmax=top, aspect="auto")
