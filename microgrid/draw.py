@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .atomic import write_bytes_atomically
 from .engine import Value
 from .ops import BACKWARD
 
@@ -315,13 +316,7 @@ def render(graph: graphviz.Digraph, path: str | Path, fmt: str | None = None) ->
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_bytes_atomically(path, data)
     except OSError as err:
         raise RenderError(f"cannot write {path}: {err.strerror or err}") from None

@@ -7,14 +7,14 @@ need it, its metadata (training history) or a Dataset.
 
 from __future__ import annotations
 
+import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .atomic import write_bytes_atomically
 from .data import Dataset, to_inputs
 from .fast import FastMLP, softmax
 
@@ -168,12 +168,7 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise OSError(f"cannot write {path}: directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    write_bytes_atomically(path, buffer.getvalue())
     return path
