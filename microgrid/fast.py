@@ -16,6 +16,8 @@ Parameters are ``Param`` objects with ``.data`` and ``.grad`` arrays, so the opt
 
 from __future__ import annotations
 
+import functools
+import math
 import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -33,26 +35,57 @@ LOSSES = ("mse", "cross_entropy")
 
 
 class Param:
-    """One parameter array: ``data`` and its ``grad`` (same shape), plus a name."""
+    """One parameter array: ``data`` and its ``grad`` (same shape and dtype), plus a name.
 
-    __slots__ = ("data", "grad", "name")
+    Assigning to ``data`` or ``grad`` writes into the existing array (the shape must
+    match, a number fills it), so a Param that is a view of its model's one flat vector
+    stays one: ``p.data = new`` and ``p.data -= step`` both update the model.
+    """
 
-    def __init__(self, data: np.ndarray, name: str) -> None:
-        self.data = data
-        self.grad = np.zeros_like(data)
+    __slots__ = ("_data", "_grad", "name")
+
+    def __init__(self, data: np.ndarray, name: str, grad: np.ndarray | None = None) -> None:
+        self._data = data
+        self._grad = np.zeros_like(data) if grad is None else grad
         self.name = name
 
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray | float) -> None:
+        self._write(self._data, value, "data")
+
+    @property
+    def grad(self) -> np.ndarray:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray | float) -> None:
+        self._write(self._grad, value, "grad")
+
+    def _write(self, target: np.ndarray, value: np.ndarray | float, what: str) -> None:
+        if value is target:  # an in-place update such as p.data -= step: already written
+            return
+        shape = np.shape(value)
+        if shape and shape != target.shape:
+            raise ValueError(f"{self.name}.{what} has shape {target.shape}, cannot assign an array of shape {shape}")
+        target[...] = value
+
     def __repr__(self) -> str:
-        return f"Param({self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
+        return f"Param({self.name!r}, shape={self._data.shape}, dtype={self._data.dtype})"
 
 
 def _activate(z: np.ndarray, activation: str) -> np.ndarray:
-    """sigma(z) in place, for z (n, k)."""
+    """sigma(z) in place, for z (n, k).
+
+    For sigmoid, exp(-z) overflows to inf for z << 0 and 1 / (1 + inf) = 0, as in the
+    scalar engine: callers run this under ``np.errstate(over="ignore")``.
+    """
     if activation == "sigmoid":
-        # exp of -z may overflow to inf for z << 0: then 1 / (1 + inf) = 0, as in the scalar engine
-        with np.errstate(over="ignore"):
-            np.negative(z, out=z)
-            np.exp(z, out=z)
+        np.negative(z, out=z)
+        np.exp(z, out=z)
         z += 1.0
         return np.reciprocal(z, out=z)
     if activation == "relu":
@@ -62,21 +95,81 @@ def _activate(z: np.ndarray, activation: str) -> np.ndarray:
     return z
 
 
-def _times_derivative(delta: np.ndarray, a: np.ndarray, activation: str) -> None:
-    """delta *= sigma'(z) in place, with sigma'(z) computed from the activation a = sigma(z), (n, k)."""
-    if activation == "sigmoid":  # sigma' = a (1 - a), without a temporary for a (1 - a)
+def _times_derivative(delta: np.ndarray, a: np.ndarray, activation: str, scratch: np.ndarray) -> None:
+    """delta *= sigma'(z) in place, with sigma'(z) computed from the activation a = sigma(z).
+
+    delta, a and scratch (n, k); scratch is overwritten.
+    """
+    if activation == "sigmoid":  # sigma' = a (1 - a): delta a - (delta a) a
         delta *= a
-        delta -= delta * a
+        np.multiply(delta, a, out=scratch)
+        delta -= scratch
     elif activation == "relu":
-        delta *= a > 0.0
-    elif activation == "tanh":
-        delta *= 1.0 - a * a
+        np.greater(a, 0.0, out=scratch)
+        delta *= scratch
+    elif activation == "tanh":  # sigma' = 1 - a^2
+        np.multiply(a, a, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)
+        delta *= scratch
+
+
+class _Workspace:
+    """Arrays reused by every training step on batches of n rows, so a step allocates
+    (almost) nothing: per layer l the activations a^(l), the deltas and a scratch array,
+    each (n, k_l), the inputs converted to the model's dtype (n, nin) and n ones."""
+
+    __slots__ = ("acts", "deltas", "scratch", "inputs", "ones")
+
+    def __init__(self, n: int, sizes: Sequence[int], dtype: np.dtype) -> None:
+        self.acts = [np.empty((n, k), dtype) for k in sizes[1:]]
+        self.deltas = [np.empty((n, k), dtype) for k in sizes[1:]]
+        self.scratch = [np.empty((n, k), dtype) for k in sizes[1:]]
+        self.inputs = np.empty((n, sizes[0]), dtype)
+        self.ones = np.ones(n, dtype)
+
+    def inputs_like(self, x: np.ndarray) -> np.ndarray:
+        """x (n, nin) converted into the inputs array (uint8 pixels become exact floats)."""
+        np.copyto(self.inputs, x, casting="unsafe")
+        return self.inputs
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """exp(z) normalised along the last axis, shifted by the maximum so nothing overflows."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(k: int, dtype: np.dtype) -> np.ndarray:
+    """The (k, k) identity matrix, read-only: row j is the one-hot target of label j."""
+    eye = np.eye(k, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
+
+
+def _loss_and_gradient(out: np.ndarray, targets: np.ndarray, loss: str, grad: np.ndarray) -> float:
+    """The batch's average cost for outputs out (n, k); writes dC/d(out) into grad (n, k).
+
+    targets: labels (n,) ints in [0, k), or target rows (n, k) for mse.
+    """
+    n = out.shape[0]
+    if loss == "mse":  # C = sum over the batch of |out - y|^2, / n
+        target_rows = np.take(_identity(out.shape[1], out.dtype), targets, axis=0) if targets.ndim == 1 else targets
+        np.subtract(out, target_rows, out=grad)
+        value = float(np.vdot(grad, grad)) / n
+        grad *= 2.0 / n
+        return value
+    # cross-entropy of the softmax: C = log sum exp(out) - out[label], / n
+    rows = np.arange(n)
+    np.subtract(out, out.max(axis=1, keepdims=True), out=grad)
+    picked = grad[rows, targets]
+    np.exp(grad, out=grad)
+    sums = grad.sum(axis=1)
+    value = float((np.log(sums) - picked).sum()) / n
+    grad /= sums[:, None]  # the softmax, from the same exponentials
+    grad[rows, targets] -= 1.0
+    grad *= 1.0 / n
+    return value
 
 
 class FastMLP:
@@ -114,12 +207,25 @@ class FastMLP:
         if self.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
             raise ValueError(f"dtype must be float64 or float32, got {self.dtype}")
         rng = random.Random(seed)
+        total = sum(fan_out * (fan_in + 1) for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]))
+        # Every weight and bias is a view of one flat vector (and every grad of another),
+        # so an optimizer can update all of them with one array operation per formula.
+        self._flat = Param(np.empty(total, self.dtype), "all", np.zeros(total, self.dtype))
         self.weights: list[Param] = []
         self.biases: list[Param] = []
+        offset = 0
         for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             rows, bias = init_layer(fan_in, fan_out, self.activations[i], init, rng)
-            self.weights.append(Param(np.array(rows, dtype=self.dtype), f"W{i + 1}"))
-            self.biases.append(Param(np.array(bias, dtype=self.dtype), f"b{i + 1}"))
+            for shape, values, store, name in (
+                ((fan_out, fan_in), rows, self.weights, f"W{i + 1}"),
+                ((fan_out,), bias, self.biases, f"b{i + 1}"),
+            ):
+                size = math.prod(shape)
+                data = self._flat.data[offset : offset + size].reshape(shape)
+                data[...] = values
+                store.append(Param(data, name, self._flat.grad[offset : offset + size].reshape(shape)))
+                offset += size
+        self._workspaces: dict[int, _Workspace] = {}
 
     # -- structure ----------------------------------------------------------------------
 
@@ -130,15 +236,24 @@ class FastMLP:
         return [self.activation] * (n - 1) + [self.output_activation]
 
     def parameters(self) -> list[Param]:
-        """[W1, b1, W2, b2, ...]: the arrays an optimizer steps."""
+        """[W1, b1, W2, b2, ...]: the arrays an optimizer steps, W^(l) (nout, nin), b^(l) (nout,)."""
         return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def flat_parameters(self) -> list[Param]:
+        """The same numbers as ``parameters()`` as one Param over one contiguous vector.
+
+        Its ``data`` and ``grad`` have shape (num_parameters(),), and ``parameters()`` are
+        views of them. An optimizer given ``flat_parameters()`` updates the whole model
+        with one array operation per formula instead of one per array, the same numbers
+        in less time (the training loop does this).
+        """
+        return [self._flat]
 
     def num_parameters(self) -> int:
         return sum(p.data.size for p in self.parameters())
 
     def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad[...] = 0.0
+        self._flat.grad[...] = 0.0
 
     def __repr__(self) -> str:
         return (
@@ -157,15 +272,25 @@ class FastMLP:
             raise ValueError(f"FastMLP expects inputs of shape (n, {self.sizes[0]}), got {np.shape(x)}")
         return x if x.dtype == self.dtype else x.astype(self.dtype)
 
-    def forward_all(self, x: np.ndarray) -> list[np.ndarray]:
-        """Every layer's activations for inputs x (n, nin): [x, a1 (n, k1), ..., aL (n, kL)]."""
-        return self._forward_trusted(self._check_inputs(x))
+    def forward_all(self, x: np.ndarray, *, input_scale: float = 1.0) -> list[np.ndarray]:
+        """Every layer's activations for inputs x (n, nin): [x, a1 (n, k1), ..., aL (n, kL)].
 
-    def _forward_trusted(self, a: np.ndarray) -> list[np.ndarray]:
-        """forward_all for inputs already known to be (n, nin) of this model's dtype."""
+        The network sees x * input_scale: raw uint8 pixels with ``input_scale=1/255`` are
+        read as the same [0, 1] inputs ``data.to_inputs`` makes, without a float copy.
+        The first entry of the list is x converted to this model's dtype, not scaled.
+        """
+        x = self._check_inputs(x)
+        with np.errstate(over="ignore"):
+            return self._forward(x, [None] * (len(self.sizes) - 1), input_scale)
+
+    def _forward(self, a: np.ndarray, into: Sequence[np.ndarray | None], input_scale: float) -> list[np.ndarray]:
+        """forward_all for inputs a (n, nin) already of this model's dtype, writing each
+        layer's activations into the matching array of ``into`` (None: a new array)."""
         acts = [a]
-        for w, b, act in zip(self.weights, self.biases, self.activations):
-            z = a @ w.data.T
+        for w, b, act, out in zip(self.weights, self.biases, self.activations, into):
+            z = np.dot(a, w.data.T, out=out)
+            if input_scale != 1.0 and len(acts) == 1:  # (x s) W^T = (x W^T) s: scale n*k numbers, not n*nin
+                z *= input_scale
             z += b.data
             a = _activate(z, act)
             acts.append(a)
@@ -175,75 +300,101 @@ class FastMLP:
         """Outputs (n, nouts[-1]) for inputs x (n, nin)."""
         return self.forward_all(x)[-1]
 
-    def predict(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
-        """The most active output neuron (the digit) for each row of x: ints (n,)."""
+    def predict(self, x: np.ndarray, batch_size: int = 10_000, *, input_scale: float = 1.0) -> np.ndarray:
+        """The most active output neuron (the digit) for each row of x (n, nin): ints (n,).
+
+        Computed ``batch_size`` rows at a time; the network sees x * input_scale.
+        """
         x = np.asarray(x)
         return np.concatenate(
-            [self(x[i : i + batch_size]).argmax(axis=1) for i in range(0, max(len(x), 1), batch_size)]
+            [
+                self.forward_all(x[i : i + batch_size], input_scale=input_scale)[-1].argmax(axis=1)
+                for i in range(0, max(len(x), 1), batch_size)
+            ]
         )
 
-    def loss_and_backward(self, x: np.ndarray, targets: np.ndarray, loss: str = "mse", *, check: bool = True) -> float:
+    def _workspace(self, n: int) -> _Workspace:
+        """The reusable arrays for batches of n rows (kept for a few batch sizes)."""
+        workspace = self._workspaces.get(n)
+        if workspace is None:
+            if len(self._workspaces) >= 4:
+                self._workspaces.clear()
+            workspace = self._workspaces[n] = _Workspace(n, self.sizes, self.dtype)
+        return workspace
+
+    def loss_and_backward(
+        self,
+        x: np.ndarray,
+        targets: np.ndarray,
+        loss: str = "mse",
+        *,
+        check: bool = True,
+        input_scale: float = 1.0,
+    ) -> float:
         """The batch's average cost; fills every parameter's ``grad`` (assigned, not added).
 
+        The grads are written into the same arrays every call (as PyTorch's are): copy
+        one to keep it past the next call.
+
         Args:
-            x: inputs (n, nin).
+            x: inputs (n, nin), any real dtype.
             targets: class labels (n,) ints, or target rows (n, nout) for mse.
             loss: "mse" (the notes' sum of squares per example, averaged) or
                 "cross_entropy" (softmax of the outputs, averaged).
-            check: validate shapes, dtype and label range. The training loop validates
-                the whole data set once and passes False, saving a few microseconds a step.
+            check: validate shapes and the label range. The training loop validates the
+                whole data set once and passes False, saving a few microseconds a step.
+            input_scale: the network sees x * input_scale. The training loop passes
+                uint8 pixels and 1/255: gathering a batch of bytes moves a quarter of the
+                memory that float32 inputs would, and no float copy of the data set exists.
         """
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
         if check:
-            acts = self.forward_all(x)
-        else:
-            acts = self._forward_trusted(x)
-        out = acts[-1]
-        n = out.shape[0]
+            x = self._check_inputs(x)
+            targets = self._check_targets(targets, len(x), loss)
+        workspace = self._workspace(len(x))
+        if x.dtype != self.dtype:
+            x = workspace.inputs_like(x)
+        with np.errstate(over="ignore"):
+            out = self._forward(x, workspace.acts, input_scale)[-1]
+            grad_out = workspace.deltas[-1]
+            value = _loss_and_gradient(out, targets, loss, grad_out)
+            self._backward(x, workspace, grad_out, input_scale)
+        return value
+
+    def _check_targets(self, targets: np.ndarray, n: int, loss: str) -> np.ndarray:
+        """Labels (n,) as ints in [0, nout), or target rows (n, nout) of this dtype, for mse."""
         targets = np.asarray(targets)
-        if not check and targets.ndim == 1:
-            labels = targets
-        elif targets.ndim == 1:
+        classes = self.sizes[-1]
+        if targets.ndim == 1:
             if targets.shape[0] != n:
                 raise ValueError(f"got {n} inputs but {targets.shape[0]} labels")
             labels = targets.astype(np.intp)
-            if labels.size and (labels.min() < 0 or labels.max() >= out.shape[1]):
-                raise ValueError(f"labels must be in [0, {out.shape[1]}), got [{labels.min()}, {labels.max()}]")
-        elif targets.shape != out.shape:
-            raise ValueError(f"targets must have shape {out.shape} or ({n},), got {targets.shape}")
-        if loss == "mse":
-            if targets.ndim == 1:
-                diff = out.copy()
-                diff[np.arange(n), labels] -= 1.0
-            else:
-                diff = out - targets
-            value = float(np.einsum("ij,ij->", diff, diff)) / n
-            diff *= 2.0 / n
-            grad_out = diff
-        elif loss == "cross_entropy":
-            if targets.ndim != 1:
-                raise ValueError("cross_entropy needs class labels of shape (n,)")
-            shifted = out - out.max(axis=1, keepdims=True)
-            exps = np.exp(shifted)
-            sums = exps.sum(axis=1)
-            rows = np.arange(n)
-            value = float((np.log(sums) - shifted[rows, labels]).sum()) / n
-            grad_out = exps / sums[:, None]  # the softmax, from the same exponentials
-            grad_out[rows, labels] -= 1.0
-            grad_out *= 1.0 / n
-        else:
-            raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
-        self._backward(acts, grad_out)
-        return value
+            if labels.size and (labels.min() < 0 or labels.max() >= classes):
+                raise ValueError(f"labels must be in [0, {classes}), got [{labels.min()}, {labels.max()}]")
+            return labels
+        if loss == "cross_entropy":
+            raise ValueError("cross_entropy needs class labels of shape (n,)")
+        if targets.shape != (n, classes):
+            raise ValueError(f"targets must have shape {(n, classes)} or ({n},), got {targets.shape}")
+        return targets.astype(self.dtype, copy=False)
 
-    def _backward(self, acts: list[np.ndarray], grad_out: np.ndarray) -> None:
-        """Backpropagate dC/da of the last layer, grad_out (n, kL), into every Param.grad."""
-        delta = grad_out  # owned by this pass: updated in place
+    def _backward(self, x: np.ndarray, workspace: _Workspace, delta: np.ndarray, input_scale: float) -> None:
+        """Backpropagate dC/da of the last layer, delta (n, kL), into every Param.grad.
+
+        x (n, nin) is the batch's input, which the network saw as x * input_scale; the
+        workspace holds the forward pass's activations and receives the deltas.
+        """
+        acts = [x, *workspace.acts]
+        activations = self.activations
         for i in range(len(self.weights) - 1, -1, -1):
-            _times_derivative(delta, acts[i + 1], self.activations[i])
-            self.weights[i].grad = delta.T @ acts[i]
-            self.biases[i].grad = delta.sum(axis=0)
+            _times_derivative(delta, acts[i + 1], activations[i], workspace.scratch[i])
+            np.dot(workspace.ones, delta, out=self.biases[i].grad)  # the sum over the batch, by BLAS
+            if i == 0 and input_scale != 1.0:  # dC/dW1 = delta^T (x s) = (s delta)^T x
+                delta *= input_scale
+            np.dot(delta.T, acts[i], out=self.weights[i].grad)
             if i:
-                delta = delta @ self.weights[i].data
+                delta = np.dot(delta, self.weights[i].data, out=workspace.deltas[i - 1])
 
     # -- copies to and from the scalar engine ---------------------------------------------
 

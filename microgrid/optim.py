@@ -7,7 +7,9 @@ PyTorch's ``torch.optim.SGD`` and ``torch.optim.Adam``.
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -31,6 +33,7 @@ class Optimizer:
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"learning rate must be a positive finite number, got {lr!r}")
         self.lr = float(lr)
+        self._scratch_arrays: list[Any] = [None] * len(self.params)
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to zero (0.0, or zeros of the array's shape)."""
@@ -39,6 +42,13 @@ class Optimizer:
 
     def step(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _scratch(self, i: int, like: Any) -> Any:
+        """A reusable array shaped like parameter i's data: large arrays are not
+        allocated afresh (page by page) on every step."""
+        if self._scratch_arrays[i] is None:
+            self._scratch_arrays[i] = _np().empty_like(like)
+        return self._scratch_arrays[i]
 
 
 class SGD(Optimizer):
@@ -58,9 +68,19 @@ class SGD(Optimizer):
             g = p.grad
             if mu:
                 v = self.velocity[i]
-                g = (g + 0.0) if v is None else (v * mu + g)  # g + 0.0: a copy, never the grad itself
-                self.velocity[i] = g
-            p.data -= lr * g
+                if v is None:
+                    v = g + 0.0  # a copy, never the grad itself
+                else:  # in place for arrays; a float is rebound
+                    v *= mu
+                    v += g
+                self.velocity[i] = v
+                g = v
+            if _is_array(p.data):
+                scratch = self._scratch(i, p.data)
+                _np().multiply(g, lr, out=scratch)
+                p.data -= scratch
+            else:
+                p.data -= lr * g
 
 
 class Adam(Optimizer):
@@ -89,13 +109,37 @@ class Adam(Optimizer):
         """One Adam update of every parameter from its current grad."""
         self.t += 1
         b1, b2 = self.betas
-        c1 = 1.0 - b1**self.t
-        c2 = 1.0 - b2**self.t
-        step = self.lr / c1
-        sqrt_c2 = math.sqrt(c2)
+        step = self.lr / (1.0 - b1**self.t)
+        sqrt_c2 = math.sqrt(1.0 - b2**self.t)
         for i, p in enumerate(self.params):
-            g = p.grad
-            m = self.m[i] * b1 + (1.0 - b1) * g
-            v = self.v[i] * b2 + (1.0 - b2) * (g * g)
-            self.m[i], self.v[i] = m, v
-            p.data -= step * m / (v**0.5 / sqrt_c2 + self.eps)
+            g, m, v = p.grad, self.m[i], self.v[i]
+            if _is_array(p.data):  # the same formulas in place, one temporary array reused
+                np = _np()
+                s = self._scratch(i, p.data)
+                m *= b1
+                np.multiply(g, 1.0 - b1, out=s)
+                m += s
+                v *= b2
+                np.multiply(g, g, out=s)
+                s *= 1.0 - b2
+                v += s
+                np.sqrt(v, out=s)
+                s /= sqrt_c2
+                s += self.eps
+                np.divide(m, s, out=s)
+                s *= step
+                p.data -= s
+            else:
+                m = self.m[i] = m * b1 + (1.0 - b1) * g
+                v = self.v[i] = v * b2 + (1.0 - b2) * (g * g)
+                p.data -= m / (v**0.5 / sqrt_c2 + self.eps) * step
+
+
+def _is_array(x: Any) -> bool:
+    """A NumPy array (updated in place) rather than a number (rebound)."""
+    return hasattr(x, "shape")
+
+
+def _np() -> Any:
+    """NumPy, imported only once an array parameter is stepped (``import microgrid`` stays lean)."""
+    return sys.modules.get("numpy") or importlib.import_module("numpy")

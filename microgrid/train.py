@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .blas_threads import blas_threads, threads_for
 from .data import Dataset, to_inputs
 from .engine import Value
 from .fast import LOSSES, FastMLP
@@ -113,7 +114,11 @@ class Diverged(RuntimeError):
 
 
 def make_optimizer(config: TrainConfig, params: list[Any]) -> Optimizer:
-    """The optimizer the config names, over ``params`` (Values or Params)."""
+    """The optimizer the config names, over ``params`` (Values or Params).
+
+    For a FastMLP pass ``model.flat_parameters()``: the same update in one array
+    operation per formula.
+    """
     if config.optimizer == "adam":
         return Adam(params, lr=config.lr)
     return SGD(params, lr=config.lr, momentum=config.momentum)
@@ -139,9 +144,14 @@ def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]].reshape(n, 784)
 
 
-def accuracy(model: FastMLP, inputs: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of rows of inputs (n, 784) whose most active output is the label."""
-    return float(np.mean(model.predict(inputs) == labels)) if len(labels) else float("nan")
+def accuracy(model: FastMLP, inputs: np.ndarray, labels: np.ndarray, *, input_scale: float = 1.0) -> float:
+    """Fraction of rows of inputs (n, 784) whose most active output is the label.
+
+    The model sees inputs * input_scale (uint8 pixels with 1/255, as in training).
+    """
+    if not len(labels):
+        return float("nan")
+    return float(np.mean(model.predict(inputs, input_scale=input_scale) == labels))
 
 
 def scalar_batch_loss(mlp: MLP, xb: np.ndarray, yb: np.ndarray, loss: str) -> float:
@@ -154,6 +164,15 @@ def scalar_batch_loss(mlp: MLP, xb: np.ndarray, yb: np.ndarray, loss: str) -> fl
     cost: Value = mse(outputs, labels) if loss == "mse" else cross_entropy(outputs, labels)
     cost.backward()
     return cost.data
+
+
+def _batch_loss(model: FastMLP | MLP, pixels: np.ndarray, labels: np.ndarray, loss: str, image_shape: tuple[int, ...]) -> float:
+    """The average cost of one batch of uint8 pixel rows (n, nin) and labels (n,), with
+    every parameter's grad set for it, on either engine."""
+    if isinstance(model, MLP):
+        model.zero_grad()
+        return scalar_batch_loss(model, to_inputs(pixels.reshape(-1, *image_shape)), labels, loss)
+    return model.loss_and_backward(pixels, labels, loss, check=False, input_scale=1 / 255)
 
 
 def train(
@@ -186,10 +205,15 @@ def train(
     train_x = data.train_images[: config.limit] if config.limit else data.train_images
     train_y = data.train_labels[: len(train_x)].astype(np.intp)
     classes = config.sizes[-1]
+    for name, images in (("training", train_x), ("test", data.test_images)):
+        if images.dtype != np.uint8:
+            raise ValueError(f"{name} images must be uint8 pixels (0-255), got dtype {images.dtype}")
     if len(train_y) and (train_y.min() < 0 or train_y.max() >= classes):
         raise ValueError(f"labels run from {train_y.min()} to {train_y.max()}: the output layer has {classes} neurons")
-    inputs = to_inputs(train_x, dtype)
-    test_inputs = to_inputs(data.test_images, dtype)
+    # The pixels stay uint8: each batch is gathered as bytes and the model reads them as
+    # pixel / 255 (input_scale), the inputs to_inputs() makes, with no float copy of the set.
+    pixels = train_x.reshape(len(train_x), -1)
+    test_pixels = data.test_images.reshape(len(data.test_images), -1)
     sizes, out_act = config.sizes, config.output_activation
     if model is None:
         make = MLP if config.engine == "scalar" else FastMLP
@@ -199,19 +223,19 @@ def train(
         model = model.to_scalar()
     elif config.engine == "fast" and isinstance(model, MLP):
         model = FastMLP.from_scalar(model, dtype=dtype)
-    optimizer = make_optimizer(config, model.parameters())
+    optimizer = make_optimizer(config, model.parameters() if isinstance(model, MLP) else model.flat_parameters())
 
     def snapshot() -> FastMLP:
         if isinstance(model, MLP):
             return FastMLP.from_scalar(model, dtype=np.float64)
         copy = FastMLP(sizes[0], sizes[1:], config.activation, out_act, init=config.init, dtype=dtype)
-        for mine, theirs in zip(copy.parameters(), model.parameters()):
-            mine.data = theirs.data.copy()
+        copy.flat_parameters()[0].data = model.flat_parameters()[0].data
         return copy
 
     last_good = snapshot()
+    threads = threads_for(sizes, config.batch_size) if config.engine == "fast" else None
     history: list[dict[str, float]] = []
-    n = len(inputs)
+    n = len(pixels)
     batches = math.ceil(n / config.batch_size)
     for epoch in range(start_epoch + 1, start_epoch + config.epochs + 1):
         t0 = time.perf_counter()
@@ -226,34 +250,31 @@ def train(
             leave=False,
             disable=not progress if progress is not None else None,
         )
-        for b in bar:
-            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-            xb, yb = np.take(inputs, idx, axis=0), np.take(train_y, idx)
-            if config.augment:
-                xb = shift_images(xb, config.augment, shift_rng)
-            if isinstance(model, MLP):
-                optimizer.zero_grad()
-                value = scalar_batch_loss(model, xb, yb, config.loss)
-            else:
-                with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught just below
-                    value = model.loss_and_backward(xb, yb, config.loss, check=False)
-            if not math.isfinite(value):
-                bar.close()
-                raise Diverged(
-                    f"training stopped: the loss became {value} at epoch {epoch}, batch {b + 1} of {batches} "
-                    f"(try a smaller learning rate than {config.lr})",
-                    last_good if epoch > start_epoch + 1 or start_epoch else None,
-                    history,
-                )
-            optimizer.step()
-            total += value * len(idx)
+        # one BLAS thread for small products (see blas_threads.py); a blow-up is caught below
+        with blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
+            for b in bar:
+                idx = order[b * config.batch_size : (b + 1) * config.batch_size]
+                xb, yb = np.take(pixels, idx, axis=0), np.take(train_y, idx)
+                if config.augment:
+                    xb = shift_images(xb, config.augment, shift_rng)
+                value = _batch_loss(model, xb, yb, config.loss, train_x.shape[1:])
+                if not math.isfinite(value):
+                    bar.close()
+                    raise Diverged(
+                        f"training stopped: the loss became {value} at epoch {epoch}, batch {b + 1} of {batches} "
+                        f"(try a smaller learning rate than {config.lr})",
+                        last_good if epoch > start_epoch + 1 or start_epoch else None,
+                        history,
+                    )
+                optimizer.step()
+                total += value * len(idx)
         seconds = time.perf_counter() - t0
         current = snapshot()
         row = {
             "epoch": epoch,
             "loss": total / n,
-            "train_accuracy": accuracy(current, inputs, train_y),
-            "test_accuracy": accuracy(current, test_inputs, data.test_labels),
+            "train_accuracy": accuracy(current, pixels, train_y, input_scale=1 / 255),
+            "test_accuracy": accuracy(current, test_pixels, data.test_labels, input_scale=1 / 255),
             "seconds": seconds,
         }
         history.append(row)
