@@ -123,3 +123,59 @@ def test_matches_torch(batch):
     assert value == pytest.approx(loss.item(), rel=1e-12)
     assert np.allclose(net.weights[0].grad, w1.grad.numpy(), rtol=1e-10, atol=1e-14)
     assert np.allclose(net.biases[1].grad, b2.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_params_are_views_of_one_flat_vector_and_assignment_writes_into_them():
+    net = FastMLP(5, [4, 3], "tanh", seed=2)
+    (flat,) = net.flat_parameters()
+    assert flat.data.shape == flat.grad.shape == (net.num_parameters(),)
+    w2 = net.weights[1]
+    w2.data = np.full((3, 4), 0.25)  # assignment keeps the storage: the flat vector sees it
+    assert np.shares_memory(w2.data, flat.data) and np.count_nonzero(flat.data == 0.25) >= 12
+    w2.data -= 0.25  # in place, through the property
+    assert not w2.data.any()
+    net.biases[0].grad = 1.5  # a number fills the array
+    assert np.array_equal(net.biases[0].grad, np.full(4, 1.5)) and np.shares_memory(net.biases[0].grad, flat.grad)
+    with pytest.raises(ValueError, match=r"W1.data has shape \(4, 5\), cannot assign an array of shape \(5, 4\)"):
+        net.weights[0].data = np.zeros((5, 4))
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.3, momentum=0.9), lambda p: Adam(p, lr=0.01)])
+def test_optimizer_over_the_flat_vector_equals_per_array(batch, make):
+    x, y = batch
+    per_array, flat = (FastMLP(784, [16, 10], "relu", "linear", seed=7) for _ in range(2))
+    opt_a, opt_b = make(per_array.parameters()), make(flat.flat_parameters())
+    for step in range(5):
+        xb, yb = x[step * 20 : (step + 1) * 20], y[step * 20 : (step + 1) * 20]
+        per_array.loss_and_backward(xb, yb, "cross_entropy")
+        flat.loss_and_backward(xb, yb, "cross_entropy")
+        opt_a.step()
+        opt_b.step()
+    for a, b in zip(per_array.parameters(), flat.parameters()):
+        assert np.array_equal(a.data, b.data), a.name  # elementwise formulas: the same numbers
+
+
+def test_uint8_pixels_with_input_scale_equal_float_inputs():
+    d = load_mnist()
+    pixels = d.train_images[:30].reshape(30, 784)
+    labels = d.train_labels[:30]
+    a, b = FastMLP(784, [16, 16, 10], seed=3), FastMLP(784, [16, 16, 10], seed=3)
+    la = a.loss_and_backward(to_inputs(d.train_images[:30]), labels, "mse")
+    lb = b.loss_and_backward(pixels, labels, "mse", input_scale=1 / 255)
+    assert lb == pytest.approx(la, rel=1e-13)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert np.allclose(pb.grad, pa.grad, rtol=1e-11, atol=1e-15), pa.name
+    assert np.array_equal(
+        a.predict(to_inputs(d.test_images)), b.predict(d.test_images.reshape(-1, 784), input_scale=1 / 255)
+    )
+
+
+def test_reused_buffers_do_not_leak_between_batch_sizes(batch):
+    x, y = batch
+    net = FastMLP(784, [12, 10], "sigmoid", seed=1)
+    first = net.loss_and_backward(x[:10], y[:10], "mse"), [p.grad.copy() for p in net.parameters()]
+    net.loss_and_backward(x[10:17], y[10:17], "mse")  # another batch size, then the first again
+    again = net.loss_and_backward(x[:10], y[:10], "mse"), [p.grad.copy() for p in net.parameters()]
+    assert first[0] == again[0] and all(np.array_equal(g, h) for g, h in zip(first[1], again[1]))
+    fresh = FastMLP(784, [12, 10], "sigmoid", seed=1)
+    assert fresh.loss_and_backward(x[10:17], y[10:17], "mse") == net.loss_and_backward(x[10:17], y[10:17], "mse")

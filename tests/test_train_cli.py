@@ -53,6 +53,14 @@ def test_scalar_and_fast_engines_end_on_the_same_weights(mnist):
         assert relative_difference(a.data, b.data) <= 1e-9
 
 
+def test_training_reads_uint8_pixels_and_refuses_other_images(mnist):
+    from dataclasses import replace
+
+    floats = replace(mnist, train_images=mnist.train_images / 255.0)
+    with pytest.raises(ValueError, match="training images must be uint8 pixels \\(0-255\\), got dtype float64"):
+        train(TrainConfig(epochs=1, limit=100), floats, progress=False, log=lambda s: None)
+
+
 def test_divergence_raises_with_last_good_model(mnist):
     cfg = TrainConfig(sizes=[784, 8, 10], activation="linear", lr=1e6, epochs=2, limit=500)
     with pytest.raises(Diverged, match="loss became") as err:
