@@ -23,7 +23,13 @@ from microgrid.fast import FastMLP
 from microgrid.optim import Adam
 from microgrid.train import batch_order
 
-NETWORKS = [([784, 16, 16, 10], 100), ([784, 32, 10], 100), ([784, 64, 10], 100), ([784, 256, 10], 128)]
+NETWORKS = [
+    ([784, 16, 16, 10], 100),
+    ([784, 32, 10], 100),
+    ([784, 64, 10], 100),
+    ([784, 128, 10], 100),
+    ([784, 256, 10], 128),
+]
 
 
 def main() -> None:

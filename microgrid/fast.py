@@ -225,6 +225,12 @@ class FastMLP:
                 data[...] = values
                 store.append(Param(data, name, self._flat.grad[offset : offset + size].reshape(shape)))
                 offset += size
+        # per layer (W, W^T, b, dC/dW, dC/db, activation): views that never move, so a
+        # training step reads them without a property call each
+        self._layers = [
+            (w.data, w.data.T, b.data, w.grad, b.grad, act)
+            for w, b, act in zip(self.weights, self.biases, self.activations)
+        ]
         self._workspaces: dict[int, _Workspace] = {}
 
     # -- structure ----------------------------------------------------------------------
@@ -287,12 +293,14 @@ class FastMLP:
         """forward_all for inputs a (n, nin) already of this model's dtype, writing each
         layer's activations into the matching array of ``into`` (None: a new array)."""
         acts = [a]
-        for w, b, act, out in zip(self.weights, self.biases, self.activations, into):
-            z = np.dot(a, w.data.T, out=out)
-            if input_scale != 1.0 and len(acts) == 1:  # (x s) W^T = (x W^T) s: scale n*k numbers, not n*nin
-                z *= input_scale
-            z += b.data
-            a = _activate(z, act)
+        scale = input_scale
+        for (_, w_t, b, _, _, activation), out in zip(self._layers, into):
+            z = np.dot(a, w_t, out)
+            if scale != 1.0:  # first layer only: (x s) W^T = (x W^T) s, n*k numbers, not n*nin
+                z *= scale
+                scale = 1.0
+            z += b
+            a = _activate(z, activation)
             acts.append(a)
         return acts
 
@@ -385,16 +393,16 @@ class FastMLP:
         x (n, nin) is the batch's input, which the network saw as x * input_scale; the
         workspace holds the forward pass's activations and receives the deltas.
         """
-        acts = [x, *workspace.acts]
-        activations = self.activations
-        for i in range(len(self.weights) - 1, -1, -1):
-            _times_derivative(delta, acts[i + 1], activations[i], workspace.scratch[i])
-            np.dot(workspace.ones, delta, out=self.biases[i].grad)  # the sum over the batch, by BLAS
+        acts, deltas, scratch, ones = [x, *workspace.acts], workspace.deltas, workspace.scratch, workspace.ones
+        for i in range(len(self._layers) - 1, -1, -1):
+            w, _, _, grad_w, grad_b, activation = self._layers[i]
+            _times_derivative(delta, acts[i + 1], activation, scratch[i])
+            np.dot(ones, delta, grad_b)  # the sum over the batch, by BLAS
             if i == 0 and input_scale != 1.0:  # dC/dW1 = delta^T (x s) = (s delta)^T x
                 delta *= input_scale
-            np.dot(delta.T, acts[i], out=self.weights[i].grad)
+            np.dot(delta.T, acts[i], grad_w)
             if i:
-                delta = np.dot(delta, self.weights[i].data, out=workspace.deltas[i - 1])
+                delta = np.dot(delta, w, deltas[i - 1])
 
     # -- copies to and from the scalar engine ---------------------------------------------
 

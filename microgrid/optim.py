@@ -33,6 +33,8 @@ class Optimizer:
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"learning rate must be a positive finite number, got {lr!r}")
         self.lr = float(lr)
+        # array parameters are updated in place with NumPy, numbers by plain arithmetic
+        self._in_place = [_is_array(p.data) for p in self.params]
         self._scratch_arrays: list[Any] = [None] * len(self.params)
 
     def zero_grad(self) -> None:
@@ -75,10 +77,11 @@ class SGD(Optimizer):
                     v += g
                 self.velocity[i] = v
                 g = v
-            if _is_array(p.data):
+            if self._in_place[i]:
                 scratch = self._scratch(i, p.data)
-                _np().multiply(g, lr, out=scratch)
-                p.data -= scratch
+                _np().multiply(g, lr, scratch)
+                data = p.data
+                data -= scratch
             else:
                 p.data -= lr * g
 
@@ -113,7 +116,7 @@ class Adam(Optimizer):
         sqrt_c2 = math.sqrt(1.0 - b2**self.t)
         for i, p in enumerate(self.params):
             g, m, v = p.grad, self.m[i], self.v[i]
-            if _is_array(p.data):  # the same formulas in place, one temporary array reused
+            if self._in_place[i]:  # the same formulas in place, one temporary array reused
                 np = _np()
                 s = self._scratch(i, p.data)
                 m *= b1
@@ -128,7 +131,8 @@ class Adam(Optimizer):
                 s += self.eps
                 np.divide(m, s, out=s)
                 s *= step
-                p.data -= s
+                data = p.data
+                data -= s
             else:
                 m = self.m[i] = m * b1 + (1.0 - b1) * g
                 v = self.v[i] = v * b2 + (1.0 - b2) * (g * g)
