@@ -123,7 +123,8 @@ def test_prediction_matches_the_model_on_mnist(mnist):
     for i in range(20):
         p = read_digit(mnist.test_images[i], model, meta)
         assert p.digit == int(expected[i].argmax())
-        assert np.allclose(p.activations, expected[i], rtol=1e-5)
+        # float32 logits of size ~10 carry ~1e-6 of rounding, whichever BLAS routine computed them
+        assert np.allclose(p.activations, expected[i], rtol=1e-5, atol=1e-5)
         assert abs(sum(p.probabilities) - 1.0) < 1e-9
 
 
