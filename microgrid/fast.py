@@ -12,6 +12,11 @@ other. With a^(0) = X (batch n, nin) and layer l's weights W^(l) (nout, nin):
 These are the notes' backpropagation equations, one matrix product per layer and step.
 Parameters are ``Param`` objects with ``.data`` and ``.grad`` arrays, so the optimizers of
 :mod:`microgrid.optim` step them exactly as they step scalar Values.
+
+A training step allocates almost nothing: every W and b is a view of one flat vector
+(``flat_parameters()``, so an optimizer updates the model in one operation per formula),
+the grads are views of another, and the activations and deltas live in arrays kept per
+batch size and reused.
 """
 
 from __future__ import annotations
