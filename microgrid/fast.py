@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .init import check_activation, init_layer, layer_sizes
 
@@ -59,7 +60,7 @@ class Param:
         return self._data
 
     @data.setter
-    def data(self, value: np.ndarray | float) -> None:
+    def data(self, value: ArrayLike) -> None:
         self._write(self._data, value, "data")
 
     @property
@@ -67,10 +68,10 @@ class Param:
         return self._grad
 
     @grad.setter
-    def grad(self, value: np.ndarray | float) -> None:
+    def grad(self, value: ArrayLike) -> None:
         self._write(self._grad, value, "grad")
 
-    def _write(self, target: np.ndarray, value: np.ndarray | float, what: str) -> None:
+    def _write(self, target: np.ndarray, value: ArrayLike, what: str) -> None:
         if value is target:  # an in-place update such as p.data -= step: already written
             return
         shape = np.shape(value)
@@ -213,22 +214,26 @@ class FastMLP:
             raise ValueError(f"dtype must be float64 or float32, got {self.dtype}")
         rng = random.Random(seed)
         total = sum(fan_out * (fan_in + 1) for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]))
-        # Every weight and bias is a view of one flat vector (and every grad of another),
-        # so an optimizer can update all of them with one array operation per formula.
-        self._flat = Param(np.empty(total, self.dtype), "all", np.zeros(total, self.dtype))
+        self._attach(np.empty(total, self.dtype), np.zeros(total, self.dtype))
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            w.data, b.data = init_layer(self.sizes[i], self.sizes[i + 1], self.activations[i], init, rng)
+
+    def _attach(self, flat_data: np.ndarray, flat_grad: np.ndarray) -> None:
+        """Make every weight and bias a view of flat_data (and every grad of flat_grad),
+        (num_parameters(),) each, so an optimizer can update all of them with one array
+        operation per formula."""
+        self._flat = Param(flat_data, "all", flat_grad)
         self.weights: list[Param] = []
         self.biases: list[Param] = []
         offset = 0
         for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            rows, bias = init_layer(fan_in, fan_out, self.activations[i], init, rng)
-            for shape, values, store, name in (
-                ((fan_out, fan_in), rows, self.weights, f"W{i + 1}"),
-                ((fan_out,), bias, self.biases, f"b{i + 1}"),
+            for shape, store, name in (
+                ((fan_out, fan_in), self.weights, f"W{i + 1}"),
+                ((fan_out,), self.biases, f"b{i + 1}"),
             ):
                 size = math.prod(shape)
-                data = self._flat.data[offset : offset + size].reshape(shape)
-                data[...] = values
-                store.append(Param(data, name, self._flat.grad[offset : offset + size].reshape(shape)))
+                data, grad = (flat[offset : offset + size].reshape(shape) for flat in (flat_data, flat_grad))
+                store.append(Param(data, name, grad))
                 offset += size
         # per layer (W, W^T, b, dC/dW, dC/db, activation): views that never move, so a
         # training step reads them without a property call each
@@ -237,6 +242,19 @@ class FastMLP:
             for w, b, act in zip(self.weights, self.biases, self.activations)
         ]
         self._workspaces: dict[int, _Workspace] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        """What pickle and copy.deepcopy keep: the settings and the two flat vectors (the
+        views are rebuilt on the other side, so a copy's W and b are views of its own vector)."""
+        derived = ("_flat", "weights", "biases", "_layers", "_workspaces")
+        state = {k: v for k, v in self.__dict__.items() if k not in derived}
+        return {**state, "flat_data": self._flat.data, "flat_grad": self._flat.grad}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state = dict(state)
+        flat_data, flat_grad = state.pop("flat_data"), state.pop("flat_grad")
+        self.__dict__.update(state)
+        self._attach(np.array(flat_data, dtype=self.dtype), np.array(flat_grad, dtype=self.dtype))
 
     # -- structure ----------------------------------------------------------------------
 

@@ -179,3 +179,26 @@ def test_reused_buffers_do_not_leak_between_batch_sizes(batch):
     assert first[0] == again[0] and all(np.array_equal(g, h) for g, h in zip(first[1], again[1]))
     fresh = FastMLP(784, [12, 10], "sigmoid", seed=1)
     assert fresh.loss_and_backward(x[10:17], y[10:17], "mse") == net.loss_and_backward(x[10:17], y[10:17], "mse")
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_is_a_model_of_its_own_with_views_of_its_own_vector(batch, how):
+    import copy
+    import pickle
+
+    x, y = batch
+    net = FastMLP(784, [16, 10], "relu", "linear", seed=6, dtype=np.float32)
+    net.loss_and_backward(x[:20], y[:20], "cross_entropy")
+    twin = copy.deepcopy(net) if how == "deepcopy" else pickle.loads(pickle.dumps(net))
+    assert repr(twin) == repr(net)
+    assert all(
+        np.array_equal(a.data, b.data) and np.array_equal(a.grad, b.grad)
+        for a, b in zip(net.parameters(), twin.parameters())
+    )
+    SGD(twin.flat_parameters(), lr=0.5).step()  # moves the twin's weights, through its own flat vector
+    assert not np.array_equal(twin.weights[0].data, net.weights[0].data)
+    assert np.shares_memory(twin.weights[0].data, twin.flat_parameters()[0].data)
+    assert not np.shares_memory(twin.weights[0].data, net.flat_parameters()[0].data)
+    assert twin.loss_and_backward(x[:20], y[:20], "cross_entropy") < net.loss_and_backward(
+        x[:20], y[:20], "cross_entropy"
+    )
