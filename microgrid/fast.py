@@ -203,6 +203,7 @@ class FastMLP:
         init: str = "default",
         seed: int = 0,
         dtype: type = np.float64,
+        _draw_weights: bool = True,
     ) -> None:
         self.sizes = layer_sizes(nin, list(nouts))
         self.activation = check_activation(activation)
@@ -212,9 +213,11 @@ class FastMLP:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
             raise ValueError(f"dtype must be float64 or float32, got {self.dtype}")
-        rng = random.Random(seed)
         total = sum(fan_out * (fan_in + 1) for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]))
-        self._attach(np.empty(total, self.dtype), np.zeros(total, self.dtype))
+        self._attach(np.zeros(total, self.dtype), np.zeros(total, self.dtype))
+        if not _draw_weights:  # zeros, for a caller about to copy weights in (a model file, a scalar MLP)
+            return
+        rng = random.Random(seed)
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             w.data, b.data = init_layer(self.sizes[i], self.sizes[i + 1], self.activations[i], init, rng)
 
@@ -433,7 +436,9 @@ class FastMLP:
     def from_scalar(cls, mlp: MLP, dtype: type = np.float64) -> FastMLP:
         """A FastMLP holding exactly the weights of a scalar ``nn.MLP``."""
         sizes = mlp.sizes
-        fast = cls(sizes[0], sizes[1:], mlp.activation, mlp.output_activation, init=mlp.init, dtype=dtype)
+        fast = cls(
+            sizes[0], sizes[1:], mlp.activation, mlp.output_activation, init=mlp.init, dtype=dtype, _draw_weights=False
+        )
         for layer, w, b in zip(mlp.layers, fast.weights, fast.biases):
             w.data[...] = [[p.data for p in neuron.w] for neuron in layer.neurons]
             b.data[...] = [neuron.b.data for neuron in layer.neurons]

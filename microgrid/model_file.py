@@ -90,6 +90,7 @@ def load_model(path: str | Path) -> tuple[FastMLP, dict[str, Any]]:
             meta["output_activation"],
             init=meta.get("init", "default"),
             dtype=np.dtype(meta["dtype"]).type,
+            _draw_weights=False,  # the file's weights replace them just below
         )
     except (KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
         raise ModelFileError(f"{path}: not a microgrid model file (its metadata is missing or wrong: {err})") from None

@@ -9,6 +9,7 @@ copy of the weights, since both compute the same function.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -231,9 +232,7 @@ def train(
     def snapshot() -> FastMLP:
         if isinstance(model, MLP):
             return FastMLP.from_scalar(model, dtype=np.float64)
-        copy = FastMLP(sizes[0], sizes[1:], config.activation, out_act, init=config.init, dtype=dtype)
-        copy.flat_parameters()[0].data = model.flat_parameters()[0].data
-        return copy
+        return copy.deepcopy(model)  # the settings and the flat vectors, no fresh random weights drawn
 
     last_good = snapshot()
     threads = threads_for(sizes, config.batch_size) if config.engine == "fast" else None
