@@ -18,7 +18,7 @@ import numpy as np
 from _common import table
 
 from microgrid.blas_threads import blas_threads, largest_product, threads_for
-from microgrid.data import load_mnist
+from microgrid.data import PIXEL_SCALE, load_mnist
 from microgrid.fast import FastMLP
 from microgrid.optim import Adam
 from microgrid.train import batch_order
@@ -55,7 +55,7 @@ def main() -> None:
                     for _ in range(args.steps):
                         idx = order[position : position + batch]
                         position = (position + batch) % (len(order) - batch)
-                        model.loss_and_backward(pixels[idx], labels[idx], "cross_entropy", input_scale=1 / 255)
+                        model.loss_and_backward(pixels[idx], labels[idx], "cross_entropy", input_scale=PIXEL_SCALE)
                         optimizer.step()
                     times[name].append((time.perf_counter() - t0) / args.steps * 1e6)
         one, default = statistics.median(times["1 thread"]), statistics.median(times["default"])

@@ -23,6 +23,7 @@ __all__ = [
     "read_idx",
     "load_mnist",
     "to_inputs",
+    "PIXEL_SCALE",
     "one_hot",
     "bundled_checksum",
 ]
@@ -163,6 +164,11 @@ def load_mnist(path: str | Path | None = None, validation: int = 0) -> Dataset:
     val_images = train[0][cut:] if validation else None
     val_labels = train[1][cut:] if validation else None
     return Dataset(train[0][:cut], train[1][:cut], test[0], test[1], val_images, val_labels, str(directory))
+
+
+PIXEL_SCALE = 1 / 255
+"""What a uint8 pixel is multiplied by to give a network input in [0, 1] (to_inputs divides
+by 255; FastMLP's ``input_scale=PIXEL_SCALE`` reads raw pixels the same way)."""
 
 
 def to_inputs(images: np.ndarray, dtype: type = np.float64) -> np.ndarray:

@@ -282,7 +282,7 @@ class FastMLP:
         return [self._flat]
 
     def num_parameters(self) -> int:
-        return sum(p.data.size for p in self.parameters())
+        return self._flat.data.size
 
     def zero_grad(self) -> None:
         self._flat.grad[...] = 0.0

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .blas_threads import blas_threads, threads_for
-from .data import Dataset, to_inputs
+from .data import PIXEL_SCALE, Dataset, to_inputs
 from .engine import Value
 from .fast import LOSSES, FastMLP
 from .losses import cross_entropy, mse
@@ -176,7 +176,7 @@ def _batch_loss(
     if isinstance(model, MLP):
         model.zero_grad()
         return scalar_batch_loss(model, to_inputs(pixels.reshape(-1, *image_shape)), labels, loss)
-    return model.loss_and_backward(pixels, labels, loss, check=False, input_scale=1 / 255)
+    return model.loss_and_backward(pixels, labels, loss, check=False, input_scale=PIXEL_SCALE)
 
 
 def train(
@@ -275,8 +275,8 @@ def train(
         row = {
             "epoch": epoch,
             "loss": total / n,
-            "train_accuracy": accuracy(current, pixels, train_y, input_scale=1 / 255),
-            "test_accuracy": accuracy(current, test_pixels, data.test_labels, input_scale=1 / 255),
+            "train_accuracy": accuracy(current, pixels, train_y, input_scale=PIXEL_SCALE),
+            "test_accuracy": accuracy(current, test_pixels, data.test_labels, input_scale=PIXEL_SCALE),
             "seconds": seconds,
         }
         history.append(row)
