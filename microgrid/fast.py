@@ -2,16 +2,19 @@
 
 ``FastMLP`` has the same architecture spec, activations, losses and initial weights as
 ``nn.MLP`` (same seed, same numbers), so the two engines can be checked against each
-other. With a^(0) = X (batch n, nin) and layer l's weights W^(l) (nout, nin):
+other. Inside, a batch of n examples is held as columns, the notes' way: with
+a^(0) = X^T (nin, n) and layer l's weights W^(l) (nout, nin),
 
-    z^(l) = a^(l-1) W^(l)T + b^(l)          a^(l) = sigma(z^(l))
+    z^(l) = W^(l) a^(l-1) + b^(l)             a^(l) = sigma(z^(l))
     delta^(L) = dC/da^(L) * sigma'(z^(L))
-    delta^(l) = (delta^(l+1) W^(l+1)) * sigma'(z^(l))
-    dC/dW^(l) = delta^(l)T a^(l-1)           dC/db^(l) = sum over the batch of delta^(l)
+    delta^(l) = (W^(l+1)T delta^(l+1)) * sigma'(z^(l))
+    dC/dW^(l) = delta^(l) a^(l-1)T            dC/db^(l) = sum over the batch of delta^(l)
 
-These are the notes' backpropagation equations, one matrix product per layer and step.
-Parameters are ``Param`` objects with ``.data`` and ``.grad`` arrays, so the optimizers of
-:mod:`microgrid.optim` step them exactly as they step scalar Values.
+These are the notes' backpropagation equations, one matrix product per layer and step
+(the bias is folded into it, see :mod:`microgrid.fast_kernels`). The public arrays are
+in rows: inputs (n, nin), outputs (n, nout). Parameters are ``Param`` objects with
+``.data`` and ``.grad`` arrays, so the optimizers of :mod:`microgrid.optim` step them
+exactly as they step scalar Values.
 
 A training step allocates almost nothing: every W and b is a view of one flat vector
 (``flat_parameters()``, so an optimizer updates the model in one operation per formula),
@@ -21,8 +24,6 @@ batch size and reused.
 
 from __future__ import annotations
 
-import functools
-import math
 import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -30,14 +31,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .fast_kernels import LOSSES, Workspace, activate, loss_and_gradient, softmax, times_derivative
 from .init import check_activation, init_layer, layer_sizes
 
 if TYPE_CHECKING:
     from .nn import MLP
 
 __all__ = ["Param", "FastMLP", "LOSSES", "softmax"]
-
-LOSSES = ("mse", "cross_entropy")
 
 
 class Param:
@@ -81,101 +81,6 @@ class Param:
 
     def __repr__(self) -> str:
         return f"Param({self.name!r}, shape={self._data.shape}, dtype={self._data.dtype})"
-
-
-def _activate(z: np.ndarray, activation: str) -> np.ndarray:
-    """sigma(z) in place, for z (n, k).
-
-    For sigmoid, exp(-z) overflows to inf for z << 0 and 1 / (1 + inf) = 0, as in the
-    scalar engine: callers run this under ``np.errstate(over="ignore")``.
-    """
-    if activation == "sigmoid":
-        np.negative(z, out=z)
-        np.exp(z, out=z)
-        z += 1.0
-        return np.reciprocal(z, out=z)
-    if activation == "relu":
-        return np.maximum(z, 0.0, out=z)
-    if activation == "tanh":
-        return np.tanh(z, out=z)
-    return z
-
-
-def _times_derivative(delta: np.ndarray, a: np.ndarray, activation: str, scratch: np.ndarray) -> None:
-    """delta *= sigma'(z) in place, with sigma'(z) computed from the activation a = sigma(z).
-
-    delta, a and scratch (n, k); scratch is overwritten.
-    """
-    if activation == "sigmoid":  # sigma' = a (1 - a): delta a - (delta a) a
-        delta *= a
-        np.multiply(delta, a, out=scratch)
-        delta -= scratch
-    elif activation == "relu":
-        np.greater(a, 0.0, out=scratch)
-        delta *= scratch
-    elif activation == "tanh":  # sigma' = 1 - a^2
-        np.multiply(a, a, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        delta *= scratch
-
-
-class _Workspace:
-    """Arrays reused by every training step on batches of n rows, so a step allocates
-    (almost) nothing: per layer l the activations a^(l), the deltas and a scratch array,
-    each (n, k_l), the inputs converted to the model's dtype (n, nin) and n ones."""
-
-    __slots__ = ("acts", "deltas", "scratch", "inputs", "ones")
-
-    def __init__(self, n: int, sizes: Sequence[int], dtype: np.dtype) -> None:
-        self.acts = [np.empty((n, k), dtype) for k in sizes[1:]]
-        self.deltas = [np.empty((n, k), dtype) for k in sizes[1:]]
-        self.scratch = [np.empty((n, k), dtype) for k in sizes[1:]]
-        self.inputs = np.empty((n, sizes[0]), dtype)
-        self.ones = np.ones(n, dtype)
-
-    def inputs_like(self, x: np.ndarray) -> np.ndarray:
-        """x (n, nin) converted into the inputs array (uint8 pixels become exact floats)."""
-        np.copyto(self.inputs, x, casting="unsafe")
-        return self.inputs
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """exp(z) normalised along the last axis, shifted by the maximum so nothing overflows."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
-
-
-@functools.lru_cache(maxsize=8)
-def _identity(k: int, dtype: np.dtype) -> np.ndarray:
-    """The (k, k) identity matrix, read-only: row j is the one-hot target of label j."""
-    eye = np.eye(k, dtype=dtype)
-    eye.flags.writeable = False
-    return eye
-
-
-def _loss_and_gradient(out: np.ndarray, targets: np.ndarray, loss: str, grad: np.ndarray) -> float:
-    """The batch's average cost for outputs out (n, k); writes dC/d(out) into grad (n, k).
-
-    targets: labels (n,) ints in [0, k), or target rows (n, k) for mse.
-    """
-    n = out.shape[0]
-    if loss == "mse":  # C = sum over the batch of |out - y|^2, / n
-        target_rows = np.take(_identity(out.shape[1], out.dtype), targets, axis=0) if targets.ndim == 1 else targets
-        np.subtract(out, target_rows, out=grad)
-        value = float(np.vdot(grad, grad)) / n
-        grad *= 2.0 / n
-        return value
-    # cross-entropy of the softmax: C = log sum exp(out) - out[label], / n
-    rows = np.arange(n)
-    np.subtract(out, out.max(axis=1, keepdims=True), out=grad)
-    picked = grad[rows, targets]
-    np.exp(grad, out=grad)
-    sums = grad.sum(axis=1)
-    value = float((np.log(sums) - picked).sum()) / n
-    grad /= sums[:, None]  # the softmax, from the same exponentials
-    grad[rows, targets] -= 1.0
-    grad *= 1.0 / n
-    return value
 
 
 class FastMLP:
@@ -224,27 +129,26 @@ class FastMLP:
     def _attach(self, flat_data: np.ndarray, flat_grad: np.ndarray) -> None:
         """Make every weight and bias a view of flat_data (and every grad of flat_grad),
         (num_parameters(),) each, so an optimizer can update all of them with one array
-        operation per formula."""
+        operation per formula.
+
+        Layer l owns one block of the vector, read as a (fan_in + 1, fan_out) matrix
+        [W^T; b]: W^(l) is the transpose of its first fan_in rows, b^(l) its last row.
+        A step multiplies by the whole block, bias included, in one matrix product.
+        """
         self._flat = Param(flat_data, "all", flat_grad)
         self.weights: list[Param] = []
         self.biases: list[Param] = []
+        # per layer: the block, its transpose, W^T (fan_in, fan_out), the grad block and the activation
+        self._layers: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]] = []
         offset = 0
-        for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            for shape, store, name in (
-                ((fan_out, fan_in), self.weights, f"W{i + 1}"),
-                ((fan_out,), self.biases, f"b{i + 1}"),
-            ):
-                size = math.prod(shape)
-                data, grad = (flat[offset : offset + size].reshape(shape) for flat in (flat_data, flat_grad))
-                store.append(Param(data, name, grad))
-                offset += size
-        # per layer (W, W^T, b, dC/dW, dC/db, activation): views that never move, so a
-        # training step reads them without a property call each
-        self._layers = [
-            (w.data, w.data.T, b.data, w.grad, b.grad, act)
-            for w, b, act in zip(self.weights, self.biases, self.activations)
-        ]
-        self._workspaces: dict[int, _Workspace] = {}
+        for i, (fan_in, fan_out, activation) in enumerate(zip(self.sizes[:-1], self.sizes[1:], self.activations)):
+            end = offset + (fan_in + 1) * fan_out
+            block, grad_block = (flat[offset:end].reshape(fan_in + 1, fan_out) for flat in (flat_data, flat_grad))
+            self.weights.append(Param(block[:fan_in].T, f"W{i + 1}", grad_block[:fan_in].T))
+            self.biases.append(Param(block[fan_in], f"b{i + 1}", grad_block[fan_in]))
+            self._layers.append((block, block.T, block[:fan_in], grad_block, activation))
+            offset = end
+        self._workspaces: dict[int, Workspace] = {}
 
     def __getstate__(self) -> dict[str, object]:
         """What pickle and copy.deepcopy keep: the settings and the two flat vectors (the
@@ -296,50 +200,58 @@ class FastMLP:
 
     # -- computation --------------------------------------------------------------------
 
-    def _check_inputs(self, x: np.ndarray) -> np.ndarray:
+    def _check_inputs(self, x: ArrayLike) -> np.ndarray:
+        """x as a 2-D array (n, nin) of numbers (one example (nin,) becomes (1, nin))."""
         x = np.asarray(x)
         if x.ndim == 1:
             x = x[None]
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"FastMLP expects inputs of shape (n, {self.sizes[0]}), got {np.shape(x)}")
-        return x if x.dtype == self.dtype else x.astype(self.dtype)
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"FastMLP expects real numbers as inputs, got an array of dtype {x.dtype}")
+        return x
 
-    def forward_all(self, x: np.ndarray, *, input_scale: float = 1.0) -> list[np.ndarray]:
+    def forward_all(self, x: ArrayLike, *, input_scale: float = 1.0) -> list[np.ndarray]:
         """Every layer's activations for inputs x (n, nin): [x, a1 (n, k1), ..., aL (n, kL)].
 
         The network sees x * input_scale: raw uint8 pixels with ``input_scale=1/255`` are
         read as the same [0, 1] inputs ``data.to_inputs`` makes, without a float copy.
         The first entry of the list is x converted to this model's dtype, not scaled.
+        The arrays are new on every call.
         """
         x = self._check_inputs(x)
+        workspace = Workspace(len(x), self.sizes, self.dtype)
         with np.errstate(over="ignore"):
-            return self._forward(x, [None] * (len(self.sizes) - 1), input_scale)
+            self._forward(workspace.load(x, input_scale), workspace, input_scale)
+        return [workspace.inputs[:, :-1], *(out.T for out in workspace.outs)]
 
-    def _forward(self, a: np.ndarray, into: Sequence[np.ndarray | None], input_scale: float) -> list[np.ndarray]:
-        """forward_all for inputs a (n, nin) already of this model's dtype, writing each
-        layer's activations into the matching array of ``into`` (None: a new array)."""
-        acts = [a]
-        scale = input_scale
-        for (_, w_t, b, _, _, activation), out in zip(self._layers, into):
-            z = np.dot(a, w_t, out)
-            if scale != 1.0:  # first layer only: (x s) W^T = (x W^T) s, n*k numbers, not n*nin
-                z *= scale
-                scale = 1.0
-            z += b
-            a = _activate(z, activation)
-            acts.append(a)
-        return acts
+    def _forward(self, inputs: np.ndarray, workspace: Workspace, input_scale: float) -> np.ndarray:
+        """Every layer's activations into ``workspace.outs`` (k_l, n), for inputs (n, nin + 1)
+        as ``Workspace.load`` makes them; returns the output layer's (kL, n)."""
+        acts, outs, scratch, layers = workspace.acts, workspace.outs, workspace.scratch, self._layers
+        block, block_t, _, _, activation = layers[0]
+        if workspace.first is None:  # z^(1) = [W b] [x^T; 1/s], (k1, n)
+            np.dot(block_t, inputs.T, outs[0])
+            activate(outs[0], activation, outs[0], scratch[0], input_scale)
+        else:  # the same product in rows, x (n, nin + 1) by [W^T; b], turned into columns by sigma
+            activate(np.dot(inputs, block, workspace.first).T, activation, outs[0], scratch[0], input_scale)
+        for layer in range(1, len(layers)):
+            _, block_t, _, _, activation = layers[layer]
+            out = outs[layer]
+            np.dot(block_t, acts[layer - 1], out)  # [W b] [a; 1] = W a + b, (k, n)
+            activate(out, activation, out, scratch[layer])
+        return outs[-1]
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: ArrayLike) -> np.ndarray:
         """Outputs (n, nouts[-1]) for inputs x (n, nin)."""
         return self.forward_all(x)[-1]
 
-    def predict(self, x: np.ndarray, batch_size: int = 10_000, *, input_scale: float = 1.0) -> np.ndarray:
+    def predict(self, x: ArrayLike, batch_size: int = 10_000, *, input_scale: float = 1.0) -> np.ndarray:
         """The most active output neuron (the digit) for each row of x (n, nin): ints (n,).
 
         Computed ``batch_size`` rows at a time; the network sees x * input_scale.
         """
-        x = np.asarray(x)
+        x = self._check_inputs(x)
         return np.concatenate(
             [
                 self.forward_all(x[i : i + batch_size], input_scale=input_scale)[-1].argmax(axis=1)
@@ -347,19 +259,19 @@ class FastMLP:
             ]
         )
 
-    def _workspace(self, n: int) -> _Workspace:
+    def _workspace(self, n: int) -> Workspace:
         """The reusable arrays for batches of n rows (kept for a few batch sizes)."""
         workspace = self._workspaces.get(n)
         if workspace is None:
             if len(self._workspaces) >= 4:
                 self._workspaces.clear()
-            workspace = self._workspaces[n] = _Workspace(n, self.sizes, self.dtype)
+            workspace = self._workspaces[n] = Workspace(n, self.sizes, self.dtype)
         return workspace
 
     def loss_and_backward(
         self,
-        x: np.ndarray,
-        targets: np.ndarray,
+        x: ArrayLike,
+        targets: ArrayLike,
         loss: str = "mse",
         *,
         check: bool = True,
@@ -376,7 +288,8 @@ class FastMLP:
             loss: "mse" (the notes' sum of squares per example, averaged) or
                 "cross_entropy" (softmax of the outputs, averaged).
             check: validate shapes and the label range. The training loop validates the
-                whole data set once and passes False, saving a few microseconds a step.
+                whole data set once and passes False (x and targets must then be arrays
+                of the right shapes, targets labels as ints), saving a few microseconds a step.
             input_scale: the network sees x * input_scale. The training loop passes
                 uint8 pixels and 1/255: gathering a batch of bytes moves a quarter of the
                 memory that float32 inputs would, and no float copy of the data set exists.
@@ -386,17 +299,15 @@ class FastMLP:
         if check:
             x = self._check_inputs(x)
             targets = self._check_targets(targets, len(x), loss)
-        workspace = self._workspace(len(x))
-        if x.dtype != self.dtype:
-            x = workspace.inputs_like(x)
+        workspace = self._workspace(len(x))  # type: ignore[arg-type]
         with np.errstate(over="ignore"):
-            out = self._forward(x, workspace.acts, input_scale)[-1]
-            grad_out = workspace.deltas[-1]
-            value = _loss_and_gradient(out, targets, loss, grad_out)
-            self._backward(x, workspace, grad_out, input_scale)
+            out = self._forward(workspace.load(x, input_scale), workspace, input_scale)  # type: ignore[arg-type]
+            delta = workspace.deltas[-1]
+            value = loss_and_gradient(out, targets, loss, delta, workspace)  # type: ignore[arg-type]
+            self._backward(workspace, delta, input_scale)
         return value
 
-    def _check_targets(self, targets: np.ndarray, n: int, loss: str) -> np.ndarray:
+    def _check_targets(self, targets: ArrayLike, n: int, loss: str) -> np.ndarray:
         """Labels (n,) as ints in [0, nout), or target rows (n, nout) of this dtype, for mse."""
         targets = np.asarray(targets)
         classes = self.sizes[-1]
@@ -413,22 +324,23 @@ class FastMLP:
             raise ValueError(f"targets must have shape {(n, classes)} or ({n},), got {targets.shape}")
         return targets.astype(self.dtype, copy=False)
 
-    def _backward(self, x: np.ndarray, workspace: _Workspace, delta: np.ndarray, input_scale: float) -> None:
-        """Backpropagate dC/da of the last layer, delta (n, kL), into every Param.grad.
+    def _backward(self, workspace: Workspace, delta: np.ndarray, input_scale: float) -> None:
+        """Backpropagate dC/da of the output layer, delta (kL, n), into every Param.grad.
 
-        x (n, nin) is the batch's input, which the network saw as x * input_scale; the
-        workspace holds the forward pass's activations and receives the deltas.
+        The workspace holds the forward pass's inputs and activations and receives the
+        deltas. The network saw its inputs times input_scale.
         """
-        acts, deltas, scratch, ones = [x, *workspace.acts], workspace.deltas, workspace.scratch, workspace.ones
-        for i in range(len(self._layers) - 1, -1, -1):
-            w, _, _, grad_w, grad_b, activation = self._layers[i]
-            _times_derivative(delta, acts[i + 1], activation, scratch[i])
-            np.dot(ones, delta, grad_b)  # the sum over the batch, by BLAS
-            if i == 0 and input_scale != 1.0:  # dC/dW1 = delta^T (x s) = (s delta)^T x
-                delta *= input_scale
-            np.dot(delta.T, acts[i], grad_w)
-            if i:
-                delta = np.dot(delta, w, deltas[i - 1])
+        acts, outs, deltas, scratch = workspace.acts, workspace.outs, workspace.deltas, workspace.scratch
+        for layer in range(len(self._layers) - 1, -1, -1):
+            _, _, w_t, grad_block, activation = self._layers[layer]
+            times_derivative(delta, outs[layer], activation, scratch[layer])
+            if layer:
+                np.dot(acts[layer - 1], delta.T, grad_block)  # dC/d[W^T; b] = [a; 1] delta^T
+                delta = np.dot(w_t, delta, deltas[layer - 1])  # W^T delta, (k_(l-1), n)
+            else:  # the inputs were seen scaled: dC/dW1 = (s delta) x^T
+                if input_scale != 1.0:
+                    delta *= input_scale
+                np.dot(workspace.inputs.T, delta.T, grad_block)
 
     # -- copies to and from the scalar engine ---------------------------------------------
 

@@ -87,7 +87,13 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba) with bias correction, as torch.optim.Adam without weight decay."""
+    """Adam (Kingma & Ba) with bias correction, as torch.optim.Adam without weight decay.
+
+    ``m`` and ``v`` are the running averages of g and g^2, as in the paper and PyTorch.
+    They are kept scaled as running sums, M = m / (1 - b1) and V = v / (1 - b2), which
+    update as M = b1 M + g and V = b2 V + g^2: the same update (up to rounding) in two
+    passes over the parameters fewer.
+    """
 
     def __init__(
         self,
@@ -105,43 +111,52 @@ class Adam(Optimizer):
         self.betas = (float(b1), float(b2))
         self.eps = float(eps)
         self.t = 0
-        self.m: list[Any] = [p.grad * 0.0 for p in self.params]
-        self.v: list[Any] = [p.grad * 0.0 for p in self.params]
+        self._m_sums: list[Any] = [p.grad * 0.0 for p in self.params]
+        self._v_sums: list[Any] = [p.grad * 0.0 for p in self.params]
+
+    @property
+    def m(self) -> list[Any]:
+        """The running averages of the gradients, one per parameter (copies)."""
+        return [m_sum * (1.0 - self.betas[0]) for m_sum in self._m_sums]
+
+    @property
+    def v(self) -> list[Any]:
+        """The running averages of the squared gradients, one per parameter (copies)."""
+        return [v_sum * (1.0 - self.betas[1]) for v_sum in self._v_sums]
 
     def step(self) -> None:
         """One Adam update of every parameter from its current grad.
 
-        m and v are the running averages of g and g^2; with c1 = 1 - b1^t and
-        c2 = 1 - b2^t, data -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps), written as
-        (lr sqrt(c2)/c1) * m / (sqrt(v) + eps sqrt(c2)): the same number, one pass fewer.
+        With c1 = 1 - b1^t and c2 = 1 - b2^t, Adam's data -= lr/c1 m / (sqrt(v/c2) + eps)
+        is, in the running sums M and V, data -= step M / (sqrt(V) + eps') with
+        step = lr (1 - b1) sqrt(c2) / (c1 sqrt(1 - b2)) and eps' = eps sqrt(c2 / (1 - b2)).
         """
         self.t += 1
         b1, b2 = self.betas
-        sqrt_c2 = math.sqrt(1.0 - b2**self.t)
-        step = self.lr * sqrt_c2 / (1.0 - b1**self.t)
-        eps = self.eps * sqrt_c2
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        root = math.sqrt(c2 / (1.0 - b2))
+        step = self.lr * (1.0 - b1) * root / c1
+        eps = self.eps * root
         for i, p in enumerate(self.params):
-            g, m, v = p.grad, self.m[i], self.v[i]
+            g, m_sum, v_sum = p.grad, self._m_sums[i], self._v_sums[i]
             if self._in_place[i]:  # the same formulas in place, one temporary array reused
                 np = _np()
                 s = self._scratch(i, p.data)
-                m *= b1
-                np.multiply(g, 1.0 - b1, s)
-                m += s
-                v *= b2
+                m_sum *= b1
+                m_sum += g
                 np.multiply(g, g, s)
-                s *= 1.0 - b2
-                v += s
-                np.sqrt(v, s)
+                v_sum *= b2
+                v_sum += s
+                np.sqrt(v_sum, s)
                 s += eps
-                np.divide(m, s, s)
+                np.divide(m_sum, s, s)
                 s *= step
                 data = p.data
                 data -= s
             else:
-                m = self.m[i] = m * b1 + (1.0 - b1) * g
-                v = self.v[i] = v * b2 + (1.0 - b2) * (g * g)
-                p.data -= m / (v**0.5 + eps) * step
+                m_sum = self._m_sums[i] = m_sum * b1 + g
+                v_sum = self._v_sums[i] = v_sum * b2 + g * g
+                p.data -= m_sum / (v_sum**0.5 + eps) * step
 
 
 def _is_array(x: Any) -> bool:

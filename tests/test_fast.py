@@ -202,3 +202,57 @@ def test_a_copy_is_a_model_of_its_own_with_views_of_its_own_vector(batch, how):
     assert twin.loss_and_backward(x[:20], y[:20], "cross_entropy") < net.loss_and_backward(
         x[:20], y[:20], "cross_entropy"
     )
+
+
+@pytest.mark.parametrize("width", [8, 40])
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh", "linear"])
+def test_first_layer_in_rows_or_in_columns_matches_scalar_engine(width, activation):
+    """A first layer of up to ROWS_FIRST_UP_TO neurons is multiplied in rows, a wider one
+    in columns: both give the scalar engine's loss and gradients."""
+    from microgrid.fast_kernels import ROWS_FIRST_UP_TO
+
+    assert 8 <= ROWS_FIRST_UP_TO < 40
+    rng = np.random.default_rng(width)
+    x, y = rng.random((6, 5)), rng.integers(0, 3, 6)
+    for loss in ("mse", "cross_entropy"):
+        mlp = MLP(5, [width, 3], activation, "linear" if loss == "cross_entropy" else activation, seed=2)
+        result = compare_gradients(mlp, x, y, loss)
+        assert result.loss <= 1e-12 and result.gradient <= 1e-12, (width, activation, loss)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_from_absolute_values_is_exactly_the_maximum(dtype):
+    from microgrid.fast_kernels import activate
+
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal((9, 7)) * 50).astype(dtype)
+    z[0, :3] = [0.0, -0.0, np.nan]
+    out, scratch = np.empty_like(z), np.empty_like(z)
+    for scale in (1.0, 1 / 255, 3.7):
+        activate(z, "relu", out, scratch, scale)
+        expected = np.maximum(z * dtype(scale), 0)
+        assert np.array_equal(out, expected, equal_nan=True), scale
+        activate(z.T, "relu", out.T, scratch.T, scale)  # a transposed view in, as the first layer does
+        assert np.array_equal(out, expected, equal_nan=True), scale
+
+
+def test_input_errors_name_the_problem():
+    net = FastMLP(4, [3])
+    with pytest.raises(ValueError, match="real numbers as inputs, got an array of dtype <U1"):
+        net(np.array([["a", "b", "c", "d"]]))
+    with pytest.raises(ValueError, match="input_scale must be a finite non-zero number, got 0.0"):
+        net.loss_and_backward(np.zeros((2, 4)), np.array([0, 1]), input_scale=0.0)
+    assert net.predict(np.zeros((0, 4))).shape == (0,)
+
+
+def test_forward_all_returns_new_rows_every_call(batch):
+    x, _ = batch
+    net = FastMLP(784, [16, 10], "relu", "linear", seed=1)
+    first = net.forward_all(x[:5])
+    second = net.forward_all(x[5:10])
+    assert [a.shape for a in first] == [(5, 784), (5, 16), (5, 10)]
+    assert not np.shares_memory(first[-1], second[-1])
+    w1, b1, w2, b2 = (p.data for p in net.parameters())
+    hidden = np.maximum(x[:5] @ w1.T + b1, 0)  # the row-form equations, one expression each
+    assert np.allclose(first[1], hidden, rtol=1e-13, atol=1e-15)
+    assert np.allclose(first[2], hidden @ w2.T + b2, rtol=1e-13, atol=1e-15)

@@ -3,10 +3,12 @@
 import math
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 
 from microgrid import MLP, SGD, Adam, Value, cross_entropy, mse
+from microgrid.fast import Param
 from microgrid.testing import expression_dags
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")
@@ -122,6 +124,25 @@ def test_optimizers_match_torch(kind):
         torch.tanh(tp**3).sum().backward()
         topt.step()
     assert [p.data for p in ps] == pytest.approx(tp.tolist(), rel=1e-12, abs=1e-14)
+
+
+def test_adam_moments_and_arrays_match_torch():
+    """Adam keeps m and v as running sums; what it reports, and its steps on arrays, are torch's."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((4, 3))
+    param = Param(start.copy(), "w")
+    tp = torch.tensor(start, requires_grad=True)
+    opt, topt = Adam([param], lr=0.02, betas=(0.8, 0.99)), torch.optim.Adam([tp], lr=0.02, betas=(0.8, 0.99))
+    for _ in range(12):
+        grad = rng.standard_normal((4, 3))
+        param.grad = grad
+        tp.grad = torch.tensor(grad)
+        opt.step()
+        topt.step()
+    state = topt.state[tp]
+    assert np.allclose(param.data, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert np.allclose(opt.m[0], state["exp_avg"].numpy(), rtol=1e-12, atol=1e-15)
+    assert np.allclose(opt.v[0], state["exp_avg_sq"].numpy(), rtol=1e-12, atol=1e-15)
 
 
 def test_stable_functions_match_torch_at_extremes():

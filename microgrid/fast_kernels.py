@@ -1,0 +1,156 @@
+"""The array arithmetic of one FastMLP step, on a batch laid out as columns.
+
+A batch of n examples is held the notes' way, one example per column: layer l's
+activations a^(l) are a (k_l, n) array, so z^(l) = W^(l) a^(l-1) + b^(l) is one matrix
+product. The bias rides along in that product: a hidden layer's activations carry a last
+row of ones and each layer's parameters are stored as one (fan_in + 1, fan_out) block
+``[W^T; b]``, so ``[W b] [a; 1] = W a + b``, and the gradient of the whole block is one
+product too. Everything here works in place on arrays a ``Workspace`` keeps, so a training step
+allocates (almost) nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["LOSSES", "Workspace", "activate", "times_derivative", "loss_and_gradient", "softmax"]
+
+LOSSES = ("mse", "cross_entropy")
+
+# A first layer of up to this many neurons is multiplied in rows and turned into columns
+# as sigma is applied; a wider one is multiplied in columns. ``benchmarks/first_layer.py``,
+# columns over rows+turn: 784-16 1.03x to 1.13x, 784-64 0.94x to 1.01x, 784-256 0.87x.
+ROWS_FIRST_UP_TO = 32
+
+
+class Workspace:
+    """The arrays of a forward and backward pass over batches of n examples.
+
+    For sizes [nin, k1, ..., kL]:
+        inputs (n, nin + 1): the batch in rows, in the model's dtype, last column
+            1 / input_scale (the first layer multiplies it by the bias and then everything
+            by input_scale, so the bias comes out unscaled);
+        first (n, k1): the first layer's product, in rows, for a first layer of at most
+            ``ROWS_FIRST_UP_TO`` neurons (None for a wider one);
+        acts[l] (k_l + 1, n): layer l's activations in columns with a last row of ones
+            ((kL, n) for the output layer, which feeds nothing); ``outs[l]`` is the
+            activations without the ones row;
+        deltas[l], scratch[l] (k_l, n): dC/dz^(l) and room for sigma'(z^(l));
+        targets (kL, n): one-hot target columns; columns (n,): 0 ... n-1.
+    """
+
+    __slots__ = ("inputs", "input_scale", "first", "acts", "outs", "deltas", "scratch", "targets", "columns")
+
+    def __init__(self, n: int, sizes: Sequence[int], dtype: np.dtype) -> None:
+        last = len(sizes) - 2
+        self.inputs = np.empty((n, sizes[0] + 1), dtype)
+        self.input_scale = math.nan  # nothing written into the last column yet (nan equals nothing)
+        # a few output columns are made faster in rows (BLAS prefers a long first axis) and
+        # are cheap to turn; a wide first layer is made in columns directly
+        self.first = np.empty((n, sizes[1]), dtype) if sizes[1] <= ROWS_FIRST_UP_TO else None
+        self.acts = [np.ones((k + (layer < last), n), dtype) for layer, k in enumerate(sizes[1:])]
+        self.outs = [a[:k] for a, k in zip(self.acts, sizes[1:])]
+        self.deltas = [np.empty((k, n), dtype) for k in sizes[1:]]
+        self.scratch = [np.empty((k, n), dtype) for k in sizes[1:]]
+        self.targets = np.empty((sizes[-1], n), dtype)
+        self.columns = np.arange(n)
+
+    def load(self, x: np.ndarray, input_scale: float) -> np.ndarray:
+        """Copy the batch x (n, nin), any real dtype, into ``inputs``; returns ``inputs``.
+
+        uint8 pixels become exact floats; the network will see x * input_scale.
+        """
+        np.copyto(self.inputs[:, :-1], x, casting="unsafe")
+        if input_scale != self.input_scale:
+            if not (math.isfinite(input_scale) and input_scale != 0.0):
+                raise ValueError(f"input_scale must be a finite non-zero number, got {input_scale!r}")
+            self.inputs[:, -1] = 1.0 / input_scale
+            self.input_scale = input_scale
+        return self.inputs
+
+
+def activate(z: np.ndarray, activation: str, out: np.ndarray, scratch: np.ndarray, scale: float = 1.0) -> None:
+    """out = sigma(scale * z), for z, out and scratch (k, n); z may be out itself or a
+    transposed view; scratch is overwritten.
+
+    For sigmoid, exp(-z) overflows to inf for z << 0 and 1 / (1 + inf) = 0, as in the
+    scalar engine: callers run this under ``np.errstate(over="ignore")``.
+    """
+    if activation == "sigmoid":
+        np.multiply(z, -scale, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        np.reciprocal(out, out=out)
+    elif activation == "relu":  # h + |h| with h = z s / 2: exactly max(z s, 0), and faster than np.maximum
+        np.multiply(z, 0.5 * scale, out=out)
+        np.abs(out, out=scratch)
+        out += scratch
+    elif scale != 1.0 or z is not out:
+        np.multiply(z, scale, out=out)
+    if activation == "tanh":
+        np.tanh(out, out=out)
+
+
+def times_derivative(delta: np.ndarray, a: np.ndarray, activation: str, scratch: np.ndarray) -> None:
+    """delta *= sigma'(z) in place, with sigma'(z) computed from the activation a = sigma(z).
+
+    delta, a and scratch (k, n); scratch is overwritten.
+    """
+    if activation == "sigmoid":  # sigma' = a (1 - a): delta a - (delta a) a
+        delta *= a
+        np.multiply(delta, a, out=scratch)
+        delta -= scratch
+    elif activation == "relu":
+        np.greater(a, 0.0, out=scratch)
+        delta *= scratch
+    elif activation == "tanh":  # sigma' = 1 - a^2
+        np.multiply(a, a, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)
+        delta *= scratch
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(k: int, dtype: np.dtype) -> np.ndarray:
+    """The (k, k) identity matrix, read-only: column j is the one-hot target of label j."""
+    eye = np.eye(k, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
+
+
+def loss_and_gradient(out: np.ndarray, targets: np.ndarray, loss: str, grad: np.ndarray, work: Workspace) -> float:
+    """The batch's average cost for outputs out (k, n); writes dC/d(out) into grad (k, n).
+
+    targets: labels (n,) ints in [0, k), or target rows (n, k) for mse.
+    """
+    n: int = out.shape[1]
+    if loss == "mse":  # C = sum over the batch of |out - y|^2, / n
+        if targets.ndim == 1:
+            target_columns = np.take(_identity(out.shape[0], out.dtype), targets, axis=1, out=work.targets)
+        else:
+            target_columns = targets.T
+        np.subtract(out, target_columns, out=grad)
+        value: float = float(np.vdot(grad, grad)) / n
+        grad *= 2.0 / n
+        return value
+    # cross-entropy of the softmax: C = log sum exp(out) - out[label], / n
+    np.subtract(out, out.max(axis=0), out=grad)
+    picked = targets * n + work.columns  # where each column's label sits in grad.ravel()
+    flat = grad.reshape(-1)
+    label_logits = np.take(flat, picked)  # out[label] - max
+    np.exp(grad, out=grad)
+    sums = grad.sum(axis=0)
+    value = float(np.log(sums).sum() - label_logits.sum()) / n
+    sums *= n
+    grad /= sums  # the softmax / n, from the same exponentials
+    flat[picked] -= 1.0 / n
+    return value
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """exp(z) normalised along the last axis, shifted by the maximum so nothing overflows."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
