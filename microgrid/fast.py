@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .fast_kernels import LOSSES, Workspace, activate, loss_and_gradient, softmax, times_derivative
+from .fast_kernels import DERIVATIVE, FORWARD, LOSSES, Derivative, Kernel, Workspace, loss_and_gradient, softmax
 from .init import check_activation, init_layer, layer_sizes
 
 if TYPE_CHECKING:
@@ -138,15 +138,18 @@ class FastMLP:
         self._flat = Param(flat_data, "all", flat_grad)
         self.weights: list[Param] = []
         self.biases: list[Param] = []
-        # per layer: the block, its transpose, W^T (fan_in, fan_out), the grad block and the activation
-        self._layers: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]] = []
+        # per layer: the block, its transpose, W^T (fan_in, fan_out), the grad block, and the
+        # activation's kernels (fast_kernels.FORWARD and DERIVATIVE)
+        self._layers: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Kernel, Derivative]] = []
         offset = 0
         for i, (fan_in, fan_out, activation) in enumerate(zip(self.sizes[:-1], self.sizes[1:], self.activations)):
             end = offset + (fan_in + 1) * fan_out
             block, grad_block = (flat[offset:end].reshape(fan_in + 1, fan_out) for flat in (flat_data, flat_grad))
             self.weights.append(Param(block[:fan_in].T, f"W{i + 1}", grad_block[:fan_in].T))
             self.biases.append(Param(block[fan_in], f"b{i + 1}", grad_block[fan_in]))
-            self._layers.append((block, block.T, block[:fan_in], grad_block, activation))
+            self._layers.append(
+                (block, block.T, block[:fan_in], grad_block, FORWARD[activation], DERIVATIVE[activation])
+            )
             offset = end
         self._workspaces: dict[int, Workspace] = {}
 
@@ -222,24 +225,23 @@ class FastMLP:
         x = self._check_inputs(x)
         workspace = Workspace(len(x), self.sizes, self.dtype)
         with np.errstate(over="ignore"):
-            self._forward(workspace.load(x, input_scale), workspace, input_scale)
+            self._forward(workspace.load(x, input_scale), workspace)
         return [workspace.inputs[:, :-1], *(out.T for out in workspace.outs)]
 
-    def _forward(self, inputs: np.ndarray, workspace: Workspace, input_scale: float) -> np.ndarray:
+    def _forward(self, inputs: np.ndarray, workspace: Workspace) -> np.ndarray:
         """Every layer's activations into ``workspace.outs`` (k_l, n), for inputs (n, nin + 1)
-        as ``Workspace.load`` makes them; returns the output layer's (kL, n)."""
+        as ``Workspace.load`` made them (seen times its input_scale); returns the output
+        layer's (kL, n)."""
         acts, outs, scratch, layers = workspace.acts, workspace.outs, workspace.scratch, self._layers
-        block, block_t, _, _, activation = layers[0]
-        if workspace.first is None:  # z^(1) = [W b] [x^T; 1/s], (k1, n)
-            np.dot(block_t, inputs.T, outs[0])
-            activate(outs[0], activation, outs[0], scratch[0], input_scale)
+        block, block_t, _, _, sigma, _ = layers[0]
+        if workspace.first is None:  # z^(1) = s [W b] [x^T; 1/s], (k1, n)
+            sigma(np.dot(block_t, inputs.T, outs[0]), outs[0], scratch[0], workspace.scale)
         else:  # the same product in rows, x (n, nin + 1) by [W^T; b], turned into columns by sigma
-            activate(np.dot(inputs, block, workspace.first).T, activation, outs[0], scratch[0], input_scale)
+            sigma(np.dot(inputs, block, workspace.first).T, outs[0], scratch[0], workspace.scale)
         for layer in range(1, len(layers)):
-            _, block_t, _, _, activation = layers[layer]
+            _, block_t, _, _, sigma, _ = layers[layer]
             out = outs[layer]
-            np.dot(block_t, acts[layer - 1], out)  # [W b] [a; 1] = W a + b, (k, n)
-            activate(out, activation, out, scratch[layer])
+            sigma(np.dot(block_t, acts[layer - 1], out), out, scratch[layer], workspace.unit)  # sigma(W a + b)
         return outs[-1]
 
     def __call__(self, x: ArrayLike) -> np.ndarray:
@@ -301,10 +303,10 @@ class FastMLP:
             targets = self._check_targets(targets, len(x), loss)
         workspace = self._workspace(len(x))  # type: ignore[arg-type]
         with np.errstate(over="ignore"):
-            out = self._forward(workspace.load(x, input_scale), workspace, input_scale)  # type: ignore[arg-type]
+            out = self._forward(workspace.load(x, input_scale), workspace)  # type: ignore[arg-type]
             delta = workspace.deltas[-1]
             value = loss_and_gradient(out, targets, loss, delta, workspace)  # type: ignore[arg-type]
-            self._backward(workspace, delta, input_scale)
+            self._backward(workspace, delta)
         return value
 
     def _check_targets(self, targets: ArrayLike, n: int, loss: str) -> np.ndarray:
@@ -324,22 +326,22 @@ class FastMLP:
             raise ValueError(f"targets must have shape {(n, classes)} or ({n},), got {targets.shape}")
         return targets.astype(self.dtype, copy=False)
 
-    def _backward(self, workspace: Workspace, delta: np.ndarray, input_scale: float) -> None:
+    def _backward(self, workspace: Workspace, delta: np.ndarray) -> None:
         """Backpropagate dC/da of the output layer, delta (kL, n), into every Param.grad.
 
         The workspace holds the forward pass's inputs and activations and receives the
-        deltas. The network saw its inputs times input_scale.
+        deltas. The network saw its inputs times the workspace's input scale.
         """
         acts, outs, deltas, scratch = workspace.acts, workspace.outs, workspace.deltas, workspace.scratch
         for layer in range(len(self._layers) - 1, -1, -1):
-            _, _, w_t, grad_block, activation = self._layers[layer]
-            times_derivative(delta, outs[layer], activation, scratch[layer])
+            _, _, w_t, grad_block, _, times_derivative = self._layers[layer]
+            times_derivative(delta, outs[layer], scratch[layer])  # dC/dz = dC/da sigma'(z)
             if layer:
                 np.dot(acts[layer - 1], delta.T, grad_block)  # dC/d[W^T; b] = [a; 1] delta^T
-                delta = np.dot(w_t, delta, deltas[layer - 1])  # W^T delta, (k_(l-1), n)
+                delta = np.dot(w_t, delta, deltas[layer - 1])  # dC/da^(l-1) = W^T delta, (k_(l-1), n)
             else:  # the inputs were seen scaled: dC/dW1 = (s delta) x^T
-                if input_scale != 1.0:
-                    delta *= input_scale
+                if workspace.scale.value != 1.0:
+                    np.multiply(delta, workspace.scale.times, delta)
                 np.dot(workspace.inputs.T, delta.T, grad_block)
 
     # -- copies to and from the scalar engine ---------------------------------------------

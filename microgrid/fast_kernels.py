@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["LOSSES", "Workspace", "activate", "times_derivative", "loss_and_gradient", "softmax"]
+__all__ = [
+    "LOSSES", "FORWARD", "DERIVATIVE", "Kernel", "Derivative", "Factors", "Workspace", "activate",
+    "times_derivative", "loss_and_gradient", "softmax",
+]  # fmt: skip
 
 LOSSES = ("mse", "cross_entropy")
 
@@ -25,6 +28,21 @@ LOSSES = ("mse", "cross_entropy")
 # as sigma is applied; a wider one is multiplied in columns. ``benchmarks/first_layer.py``,
 # columns over rows+turn: 784-16 1.03x to 1.13x, 784-64 0.94x to 1.01x, 784-256 0.87x.
 ROWS_FIRST_UP_TO = 32
+
+
+class Factors:
+    """A factor s, with -s and s / 2, and 1, as 0-d arrays of one dtype.
+
+    NumPy multiplies an array by a 0-d array of its own dtype about twice as fast as by a
+    Python float (no scalar conversion on each call): over the twenty-odd small products
+    of a step that is several microseconds.
+    """
+
+    __slots__ = ("value", "times", "negated", "halved", "one")
+
+    def __init__(self, value: float, dtype: np.dtype) -> None:
+        self.value = value
+        self.times, self.negated, self.halved, self.one = (np.array(v, dtype) for v in (value, -value, value / 2, 1.0))
 
 
 class Workspace:
@@ -40,15 +58,19 @@ class Workspace:
             ((kL, n) for the output layer, which feeds nothing); ``outs[l]`` is the
             activations without the ones row;
         deltas[l], scratch[l] (k_l, n): dC/dz^(l) and room for sigma'(z^(l));
-        targets (kL, n): one-hot target columns; columns (n,): 0 ... n-1.
+        targets (kL, n): one-hot target columns; columns (n,): 0 ... n-1;
+        unit, scale: ``Factors`` of 1 and of input_scale; per_example, two_per_example:
+            1 / n and 2 / n (0-d).
     """
 
-    __slots__ = ("inputs", "input_scale", "first", "acts", "outs", "deltas", "scratch", "targets", "columns")
+    __slots__ = (
+        "inputs", "first", "acts", "outs", "deltas", "scratch", "targets", "columns", "unit", "scale", "per_example",
+        "two_per_example",
+    )  # fmt: skip
 
     def __init__(self, n: int, sizes: Sequence[int], dtype: np.dtype) -> None:
         last = len(sizes) - 2
         self.inputs = np.empty((n, sizes[0] + 1), dtype)
-        self.input_scale = math.nan  # nothing written into the last column yet (nan equals nothing)
         # a few output columns are made faster in rows (BLAS prefers a long first axis) and
         # are cheap to turn; a wide first layer is made in columns directly
         self.first = np.empty((n, sizes[1]), dtype) if sizes[1] <= ROWS_FIRST_UP_TO else None
@@ -58,6 +80,9 @@ class Workspace:
         self.scratch = [np.empty((k, n), dtype) for k in sizes[1:]]
         self.targets = np.empty((sizes[-1], n), dtype)
         self.columns = np.arange(n)
+        self.unit = Factors(1.0, dtype)
+        self.scale = Factors(math.nan, dtype)  # nothing written into the last column yet (nan equals nothing)
+        self.per_example, self.two_per_example = (np.array(c / max(n, 1), dtype) for c in (1.0, 2.0))
 
     def load(self, x: np.ndarray, input_scale: float) -> np.ndarray:
         """Copy the batch x (n, nin), any real dtype, into ``inputs``; returns ``inputs``.
@@ -65,34 +90,87 @@ class Workspace:
         uint8 pixels become exact floats; the network will see x * input_scale.
         """
         np.copyto(self.inputs[:, :-1], x, casting="unsafe")
-        if input_scale != self.input_scale:
+        if input_scale != self.scale.value:
             if not (math.isfinite(input_scale) and input_scale != 0.0):
                 raise ValueError(f"input_scale must be a finite non-zero number, got {input_scale!r}")
             self.inputs[:, -1] = 1.0 / input_scale
-            self.input_scale = input_scale
+            self.scale = Factors(input_scale, self.inputs.dtype)
         return self.inputs
 
 
-def activate(z: np.ndarray, activation: str, out: np.ndarray, scratch: np.ndarray, scale: float = 1.0) -> None:
-    """out = sigma(scale * z), for z, out and scratch (k, n); z may be out itself or a
-    transposed view; scratch is overwritten.
+# sigma(s z) into out, for z, out and scratch (k, n): z may be out itself or a transposed
+# view (the first layer's product made in rows), scratch is overwritten. For sigmoid,
+# exp(-z) overflows to inf for z << 0 and 1 / (1 + inf) = 0, as in the scalar engine:
+# callers run these under np.errstate(over="ignore").
 
-    For sigmoid, exp(-z) overflows to inf for z << 0 and 1 / (1 + inf) = 0, as in the
-    scalar engine: callers run this under ``np.errstate(over="ignore")``.
-    """
-    if activation == "sigmoid":
-        np.multiply(z, -scale, out=out)
-        np.exp(out, out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)
-    elif activation == "relu":  # h + |h| with h = z s / 2: exactly max(z s, 0), and faster than np.maximum
-        np.multiply(z, 0.5 * scale, out=out)
-        np.abs(out, out=scratch)
-        out += scratch
-    elif scale != 1.0 or z is not out:
-        np.multiply(z, scale, out=out)
-    if activation == "tanh":
-        np.tanh(out, out=out)
+
+def _sigmoid(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, s: Factors) -> None:
+    np.multiply(z, s.negated, out)
+    np.exp(out, out)
+    np.add(out, s.one, out)
+    np.reciprocal(out, out)
+
+
+def _relu(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, s: Factors) -> None:
+    # h + |h| with h = s z / 2: exactly max(s z, 0), in passes faster than np.maximum's
+    np.multiply(z, s.halved, out)
+    np.abs(out, scratch)
+    np.add(out, scratch, out)
+
+
+def _tanh(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, s: Factors) -> None:
+    np.multiply(z, s.times, out)
+    np.tanh(out, out)
+
+
+def _linear(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, s: Factors) -> None:
+    if s.value != 1.0 or z is not out:
+        np.multiply(z, s.times, out)
+
+
+Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, Factors], None]
+FORWARD: dict[str, Kernel] = {"sigmoid": _sigmoid, "relu": _relu, "tanh": _tanh, "linear": _linear}
+
+
+def activate(z: np.ndarray, activation: str, out: np.ndarray, scratch: np.ndarray, scale: Factors) -> None:
+    """out = sigma(scale * z), for z, out and scratch (k, n); z may be out itself or a
+    transposed view; scratch is overwritten."""
+    FORWARD[activation](z, out, scratch, scale)
+
+
+# delta *= sigma'(z) in place, from the activation a = sigma(z); delta, a, scratch (k, n).
+
+
+def _sigmoid_derivative(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
+    # sigma' = a (1 - a): delta a - (delta a) a
+    np.multiply(delta, a, delta)
+    np.multiply(delta, a, scratch)
+    np.subtract(delta, scratch, delta)
+
+
+def _relu_derivative(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
+    np.greater(a, 0.0, scratch)
+    np.multiply(delta, scratch, delta)
+
+
+def _tanh_derivative(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
+    # sigma' = 1 - a^2
+    np.multiply(a, a, scratch)
+    np.subtract(1.0, scratch, scratch)
+    np.multiply(delta, scratch, delta)
+
+
+def _linear_derivative(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
+    pass
+
+
+Derivative = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+DERIVATIVE: dict[str, Derivative] = {
+    "sigmoid": _sigmoid_derivative,
+    "relu": _relu_derivative,
+    "tanh": _tanh_derivative,
+    "linear": _linear_derivative,
+}
 
 
 def times_derivative(delta: np.ndarray, a: np.ndarray, activation: str, scratch: np.ndarray) -> None:
@@ -100,17 +178,7 @@ def times_derivative(delta: np.ndarray, a: np.ndarray, activation: str, scratch:
 
     delta, a and scratch (k, n); scratch is overwritten.
     """
-    if activation == "sigmoid":  # sigma' = a (1 - a): delta a - (delta a) a
-        delta *= a
-        np.multiply(delta, a, out=scratch)
-        delta -= scratch
-    elif activation == "relu":
-        np.greater(a, 0.0, out=scratch)
-        delta *= scratch
-    elif activation == "tanh":  # sigma' = 1 - a^2
-        np.multiply(a, a, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        delta *= scratch
+    DERIVATIVE[activation](delta, a, scratch)
 
 
 @functools.lru_cache(maxsize=8)
@@ -134,7 +202,7 @@ def loss_and_gradient(out: np.ndarray, targets: np.ndarray, loss: str, grad: np.
             target_columns = targets.T
         np.subtract(out, target_columns, out=grad)
         value: float = float(np.vdot(grad, grad)) / n
-        grad *= 2.0 / n
+        np.multiply(grad, work.two_per_example, grad)
         return value
     # cross-entropy of the softmax: C = log sum exp(out) - out[label], / n
     np.subtract(out, out.max(axis=0), out=grad)
@@ -145,8 +213,8 @@ def loss_and_gradient(out: np.ndarray, targets: np.ndarray, loss: str, grad: np.
     sums = grad.sum(axis=0)
     value = float(np.log(sums).sum() - label_logits.sum()) / n
     sums *= n
-    grad /= sums  # the softmax / n, from the same exponentials
-    flat[picked] -= 1.0 / n
+    np.divide(grad, sums, grad)  # the softmax / n, from the same exponentials
+    flat[picked] -= work.per_example
     return value
 
 
