@@ -1,7 +1,7 @@
 """How many threads NumPy's BLAS may use while a FastMLP trains.
 
 Each training step of the notes' network multiplies a (100, 784) batch by a (784, 16)
-weight matrix: about 1.25 million multiply-adds, some 25 microseconds of work. Handing
+weight matrix: about 1.25 million multiply-adds, some 40 microseconds on one core. Handing
 half of that to a second thread costs more in waking and waiting for it than it saves
 (OpenBLAS splits any product above about 260 thousand multiply-adds). For a 256-neuron
 layer the second thread pays for itself. ``benchmarks/blas_threads.py`` measures both on

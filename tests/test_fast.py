@@ -232,7 +232,8 @@ def test_relu_from_absolute_values_is_exactly_the_maximum(dtype):
         activate(z, "relu", out, scratch, Factors(scale, np.dtype(dtype)))
         expected = np.maximum(z * dtype(scale), 0)
         assert np.array_equal(out, expected, equal_nan=True), scale
-        activate(z.T, "relu", out.T, scratch.T, Factors(scale, np.dtype(dtype)))  # a transposed view in, as the first layer does
+        # a transposed view in, as the first layer's product made in rows
+        activate(z.T, "relu", out.T, scratch.T, Factors(scale, np.dtype(dtype)))
         assert np.array_equal(out, expected, equal_nan=True), scale
 
 
