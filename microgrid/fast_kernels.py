@@ -5,8 +5,9 @@ activations a^(l) are a (k_l, n) array, so z^(l) = W^(l) a^(l-1) + b^(l) is one 
 product. The bias rides along in that product: a hidden layer's activations carry a last
 row of ones and each layer's parameters are stored as one (fan_in + 1, fan_out) block
 ``[W^T; b]``, so ``[W b] [a; 1] = W a + b``, and the gradient of the whole block is one
-product too. Everything here works in place on arrays a ``Workspace`` keeps, so a training step
-allocates (almost) nothing.
+product too. Everything here works in place on arrays a ``Workspace`` keeps, so a
+training step allocates (almost) nothing. ``FORWARD`` and ``DERIVATIVE`` hold each
+activation's kernels; FastMLP picks a layer's pair once, at construction.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 __all__ = [
-    "LOSSES", "FORWARD", "DERIVATIVE", "Kernel", "Derivative", "Factors", "Workspace", "activate",
-    "times_derivative", "loss_and_gradient", "softmax",
+    "LOSSES", "FORWARD", "DERIVATIVE", "Kernel", "Derivative", "Factors", "Workspace", "loss_and_gradient", "softmax",
 ]  # fmt: skip
 
 LOSSES = ("mse", "cross_entropy")
@@ -132,12 +132,6 @@ Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, Factors], None]
 FORWARD: dict[str, Kernel] = {"sigmoid": _sigmoid, "relu": _relu, "tanh": _tanh, "linear": _linear}
 
 
-def activate(z: np.ndarray, activation: str, out: np.ndarray, scratch: np.ndarray, scale: Factors) -> None:
-    """out = sigma(scale * z), for z, out and scratch (k, n); z may be out itself or a
-    transposed view; scratch is overwritten."""
-    FORWARD[activation](z, out, scratch, scale)
-
-
 # delta *= sigma'(z) in place, from the activation a = sigma(z); delta, a, scratch (k, n).
 
 
@@ -171,14 +165,6 @@ DERIVATIVE: dict[str, Derivative] = {
     "tanh": _tanh_derivative,
     "linear": _linear_derivative,
 }
-
-
-def times_derivative(delta: np.ndarray, a: np.ndarray, activation: str, scratch: np.ndarray) -> None:
-    """delta *= sigma'(z) in place, with sigma'(z) computed from the activation a = sigma(z).
-
-    delta, a and scratch (k, n); scratch is overwritten.
-    """
-    DERIVATIVE[activation](delta, a, scratch)
 
 
 @functools.lru_cache(maxsize=8)
