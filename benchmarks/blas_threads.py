@@ -5,7 +5,7 @@
 For each network, chunks of ``--steps`` training steps (FastMLP.loss_and_backward plus an
 Adam step on uint8 MNIST batches, as ``train`` runs them) alternate between the two
 settings, round after round, so machine noise hits both alike. It prints the median
-microseconds per step and where microgrid.blas_threads.threads_for puts each network.
+microseconds per step and where microgrid.digits.blas_threads.threads_for puts each network.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import time
 import numpy as np
 from _common import table
 
-from microgrid.blas_threads import blas_threads, largest_product, threads_for
-from microgrid.data import PIXEL_SCALE, load_mnist
-from microgrid.fast import FastMLP
+from microgrid.digits.blas_threads import blas_threads, largest_product, threads_for
+from microgrid.digits.data import PIXEL_SCALE, load_mnist
+from microgrid.digits.fast import FastMLP
+from microgrid.digits.train import batch_order
 from microgrid.optim import Adam
-from microgrid.train import batch_order
 
 NETWORKS = [
     ([784, 16, 16, 10], 100),

@@ -19,8 +19,8 @@ import time
 import numpy as np
 from _common import table
 
-from microgrid.blas_threads import blas_threads, largest_product, threads_for
-from microgrid.fast_kernels import ROWS_FIRST_UP_TO
+from microgrid.digits.blas_threads import blas_threads, largest_product, threads_for
+from microgrid.digits.fast_kernels import ROWS_FIRST_UP_TO
 
 WIDTHS = [(16, 100), (32, 100), (64, 100), (128, 100), (256, 128)]
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from _common import table
 
-from microgrid.blas_threads import blas_threads, threads_for
-from microgrid.data import PIXEL_SCALE, Dataset, load_mnist, to_inputs
-from microgrid.fast import FastMLP
-from microgrid.train import PRESETS, TrainConfig, batch_order, make_optimizer
+from microgrid.digits.blas_threads import blas_threads, threads_for
+from microgrid.digits.data import PIXEL_SCALE, Dataset, load_mnist, to_inputs
+from microgrid.digits.fast import FastMLP
+from microgrid.digits.train import PRESETS, TrainConfig, batch_order, make_optimizer
 
 try:
     import torch

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from microgrid.chain import one_neuron_chain
-from microgrid.explain import explain_text
+from microgrid.pictures.explain import explain_text
 
 
 def main() -> int:
@@ -27,7 +27,7 @@ def main() -> int:
     print()
     print(explain_text(example.cost))
     try:
-        from microgrid.draw import draw_dot, render
+        from microgrid.pictures.draw import draw_dot, render
 
         render(draw_dot(example.cost, highlight=example.highlight), args.output)
         print(f"\nwrote {args.output}")

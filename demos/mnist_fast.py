@@ -4,8 +4,8 @@
 mini-batches of 100 images: each epoch prints its cost and accuracy, in about a second.
 """
 
-from microgrid.data import load_mnist
-from microgrid.train import PRESETS, TrainConfig, train
+from microgrid.digits.data import load_mnist
+from microgrid.digits.train import PRESETS, TrainConfig, train
 
 data = load_mnist()
 print(f"{len(data.train_images):,} training images, {len(data.test_images):,} test images, 28x28 pixels each")

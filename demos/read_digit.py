@@ -7,7 +7,7 @@ saved at different sizes, some as black ink on white) with the bundled model.
 import sys
 from pathlib import Path
 
-from microgrid.predict import read_digit
+from microgrid.digits.predict import read_digit
 
 paths = [Path(p) for p in sys.argv[1:]] or sorted((Path(__file__).parent / "digits").glob("*.png"))
 for path in paths:

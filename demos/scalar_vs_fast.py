@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from microgrid.crosscheck import relative_difference
-from microgrid.data import load_mnist
-from microgrid.fast import FastMLP
-from microgrid.train import PRESETS, TrainConfig, train
+from microgrid.digits.crosscheck import relative_difference
+from microgrid.digits.data import load_mnist
+from microgrid.digits.fast import FastMLP
+from microgrid.digits.train import PRESETS, TrainConfig, train
 
 
 def main() -> int:

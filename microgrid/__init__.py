@@ -1,20 +1,31 @@
 """microgrid: a scalar autograd engine, the nets built on it, and a fast MNIST path.
 
-``import microgrid`` loads only the pure-Python core: NumPy, graphviz and hypothesis are
-imported by the modules that need them (fast, data, draw, testing), never from here.
+The package is four parts, one folder each (see CONTRIBUTING.md):
+
+- the engine, here at the top: ``Value`` and its ops, ``Neuron``/``Layer``/``MLP``,
+  losses, optimizers, ``gradcheck``; pure Python;
+- :mod:`microgrid.pictures`: graphviz graphs, the backward pass in words, figures;
+- :mod:`microgrid.digits`: NumPy, the bundled MNIST, the fast path, the digit reader;
+- :mod:`microgrid.app`: the command line.
+
+``import microgrid`` loads only the pure-Python core and the graph drawing functions:
+graphviz, NumPy, matplotlib and hypothesis are imported by the functions that need them,
+never from here.
 """
 
 from .engine import Value, no_grad
-from .explain import explain
 from .gradcheck import gradcheck
 from .losses import cross_entropy, mse
 from .nn import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam
+from .pictures.draw import draw_dot
+from .pictures.explain import explain
 
 __all__ = [
     "Value",
     "no_grad",
     "explain",
+    "draw_dot",
     "gradcheck",
     "mse",
     "cross_entropy",

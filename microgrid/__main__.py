@@ -1,7 +1,7 @@
-"""``python -m microgrid``: see :mod:`microgrid.cli`."""
+"""``python -m microgrid``: see :mod:`microgrid.app.cli`."""
 
 import sys
 
-from .cli import main
+from .app.cli import main
 
 sys.exit(main())

@@ -20,7 +20,7 @@ import numbers
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from . import ops
 
@@ -275,12 +275,6 @@ class Value:
         if not vs:
             raise ValueError("logsumexp() needs at least one value, got none")
         return Value(ops.log_sum_exp([v.data for v in vs]), "", vs, "logsumexp")
-
-    def draw(self, **kwargs: Any) -> Any:
-        """This graph as a graphviz.Digraph: see :func:`microgrid.draw.draw_dot` for the options."""
-        from .draw import draw_dot
-
-        return draw_dot(self, **kwargs)
 
     # -- backpropagation ----------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from microgrid.blas_threads import SMALL_PRODUCT, blas_threads, largest_product, threads_for
-from microgrid.fast import FastMLP
+from microgrid.digits.blas_threads import SMALL_PRODUCT, blas_threads, largest_product, threads_for
+from microgrid.digits.fast import FastMLP
 
 
 def test_small_networks_get_one_thread_large_ones_the_default():

@@ -6,8 +6,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from microgrid import data
-from microgrid.data import DataError, load_mnist, one_hot, read_idx, to_inputs
+from microgrid.digits import data
+from microgrid.digits.data import DataError, load_mnist, one_hot, read_idx, to_inputs
 
 
 def write_idx(path, array, magic=None, gz=False, cut=0):

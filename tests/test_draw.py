@@ -10,9 +10,9 @@ import pytest
 
 from microgrid import MLP, Neuron, Value
 from microgrid.chain import one_neuron_chain, two_neuron_layers
-from microgrid.draw import RenderError, chain_paths, draw_dot, draw_network, escape, local_derivatives, render
-from microgrid.explain import explain_text
 from microgrid.expr import ExpressionError, parse_expression
+from microgrid.pictures.draw import RenderError, chain_paths, draw_dot, draw_network, escape, local_derivatives, render
+from microgrid.pictures.explain import explain_text
 
 graphviz = pytest.importorskip("graphviz", reason="the graphviz Python package draws graphs: pip install graphviz")
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,8 +138,8 @@ def test_draw_network_edges_by_sign_and_size():
 
 def test_value_draw_method():
     out = Value(2.0, label="q").tanh()
-    assert "q | data 2" in out.draw(show_grad=False).source
-    assert "grad" not in out.draw(show_grad=False).source
+    assert "q | data 2" in draw_dot(out, show_grad=False).source
+    assert "grad" not in draw_dot(out, show_grad=False).source
 
 
 def test_chain_demo_hand_vs_engine():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from microgrid import MLP, SGD, Adam
-from microgrid.crosscheck import compare_gradients, compare_training, random_architecture
-from microgrid.data import load_mnist, to_inputs
-from microgrid.fast import FastMLP
+from microgrid.digits.crosscheck import compare_gradients, compare_training, random_architecture
+from microgrid.digits.data import load_mnist, to_inputs
+from microgrid.digits.fast import FastMLP
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +209,7 @@ def test_a_copy_is_a_model_of_its_own_with_views_of_its_own_vector(batch, how):
 def test_first_layer_in_rows_or_in_columns_matches_scalar_engine(width, activation):
     """A first layer of up to ROWS_FIRST_UP_TO neurons is multiplied in rows, a wider one
     in columns: both give the scalar engine's loss and gradients."""
-    from microgrid.fast_kernels import ROWS_FIRST_UP_TO
+    from microgrid.digits.fast_kernels import ROWS_FIRST_UP_TO
 
     assert 8 <= ROWS_FIRST_UP_TO < 40
     rng = np.random.default_rng(width)
@@ -222,7 +222,7 @@ def test_first_layer_in_rows_or_in_columns_matches_scalar_engine(width, activati
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_from_absolute_values_is_exactly_the_maximum(dtype):
-    from microgrid.fast_kernels import FORWARD, Factors
+    from microgrid.digits.fast_kernels import FORWARD, Factors
 
     rng = np.random.default_rng(0)
     z = (rng.standard_normal((9, 7)) * 50).astype(dtype)

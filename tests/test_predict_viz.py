@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from microgrid.data import load_mnist, to_inputs
-from microgrid.predict import DEFAULT_MODEL, ImageError, default_model, load_image, prepare, read_digit
+from microgrid.digits.data import load_mnist, to_inputs
+from microgrid.digits.predict import DEFAULT_MODEL, ImageError, default_model, load_image, prepare, read_digit
 
 Image = pytest.importorskip("PIL.Image", reason="reading pictures needs Pillow: pip install 'microgrid[image]'")
 ImageDraw = pytest.importorskip("PIL.ImageDraw")
@@ -228,7 +228,7 @@ def test_viz_api_returns_figures(mnist):
     pytest.importorskip("matplotlib", reason="viz needs matplotlib: pip install 'microgrid[viz]'")
     from matplotlib.figure import Figure
 
-    from microgrid import viz
+    from microgrid.pictures import figures as viz
 
     model, meta = default_model()
     assert isinstance(viz.plot_weights(model), Figure)

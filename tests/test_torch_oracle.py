@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from microgrid import MLP, SGD, Adam, Value, cross_entropy, mse
-from microgrid.fast import Param
+from microgrid.digits.fast import Param
 from microgrid.testing import expression_dags
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microgrid.cli import main
-from microgrid.data import load_mnist
-from microgrid.model_file import ModelFileError, load_model, save_model
-from microgrid.train import Diverged, TrainConfig, batch_order, train
+from microgrid.app.cli import main
+from microgrid.digits.data import load_mnist
+from microgrid.digits.model_file import ModelFileError, load_model, save_model
+from microgrid.digits.train import Diverged, TrainConfig, batch_order, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,8 +43,8 @@ def test_fast_training_learns_and_history(mnist):
 
 
 def test_scalar_and_fast_engines_end_on_the_same_weights(mnist):
-    from microgrid.crosscheck import relative_difference
-    from microgrid.fast import FastMLP
+    from microgrid.digits.crosscheck import relative_difference
+    from microgrid.digits.fast import FastMLP
 
     base = dict(sizes=[784, 8, 10], limit=60, batch_size=10, epochs=2, dtype="float64", lr=1.0)
     scalar, _ = train(TrainConfig(**base, engine="scalar"), mnist, progress=False, log=lambda s: None)
@@ -69,7 +69,7 @@ def test_divergence_raises_with_last_good_model(mnist):
 
 
 def test_model_file_round_trip_and_atomic_write(tmp_path):
-    from microgrid.fast import FastMLP
+    from microgrid.digits.fast import FastMLP
 
     net = FastMLP(784, [16, 10], seed=1)
     path = save_model(tmp_path / "m.npz", net, {"history": [{"epoch": 1}], "command": "x"})
@@ -82,7 +82,7 @@ def test_model_file_round_trip_and_atomic_write(tmp_path):
 
 
 def test_model_file_errors(tmp_path):
-    from microgrid.fast import FastMLP
+    from microgrid.digits.fast import FastMLP
 
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model(tmp_path / "missing.npz")
@@ -157,7 +157,7 @@ def test_cli_nan_stops_and_keeps_last_good_model(tmp_path):
         (["train", "--batch-size", "0", "--epochs", "1"], "batch_size must be at least 1"),
         (["train", "--resume", "/nonexistent.npz"], "no such model file"),
         (
-            ["train", "--resume", str(ROOT / "microgrid" / "models" / "digits.npz"), "--arch", "784,5,10"],
+            ["train", "--resume", str(ROOT / "microgrid" / "digits" / "models" / "digits.npz"), "--arch", "784,5,10"],
             "--resume model is",
         ),
         (["train", "-o", "/nonexistent/dir/m.npz", "--epochs", "1", "--limit", "100"], "does not exist"),
@@ -191,7 +191,7 @@ def test_demo_scalar_vs_fast_agrees():
 
 
 def test_json_meta_is_plain_json(tmp_path):
-    from microgrid.fast import FastMLP
+    from microgrid.digits.fast import FastMLP
 
     path = save_model(tmp_path / "m.npz", FastMLP(4, [2]), {"note": "é"})
     with np.load(path, allow_pickle=False) as z:
@@ -199,7 +199,7 @@ def test_json_meta_is_plain_json(tmp_path):
 
 
 def test_shift_images_moves_digits_and_zero_is_identity():
-    from microgrid.train import shift_images
+    from microgrid.digits.train import shift_images
 
     rng = np.random.default_rng(0)
     x = np.zeros((3, 784))

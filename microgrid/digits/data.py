@@ -1,6 +1,6 @@
 """MNIST and other IDX datasets: reading, checking, scaling.
 
-The four canonical MNIST files ship inside the package (``microgrid/datasets/mnist``),
+The four canonical MNIST files ship inside the package (``microgrid/digits/datasets/mnist``),
 so training works offline; their SHA-256 checksums are held here and verified the first
 time each file is read in a process. ``load_mnist(path)`` reads any directory of IDX files
 with the standard names, gzipped or not, such as Fashion-MNIST.

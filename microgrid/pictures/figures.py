@@ -1,12 +1,13 @@
 """Pictures of what a trained network learned (matplotlib, the ``viz`` extra).
 
-Each function returns a ``matplotlib.figure.Figure`` (shown inline in a notebook);
+Each function returns a ``matplotlib.figure.Figure`` that shows itself inline in a notebook;
 ``save_figure`` writes one to a PNG atomically. Functions take a FastMLP and, where they
 need it, its metadata (training history) or a Dataset.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from pathlib import Path
@@ -14,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .atomic import write_bytes_atomically
-from .data import Dataset, to_inputs
-from .fast import FastMLP, softmax
+from ..atomic import write_bytes_atomically
+from ..digits.data import Dataset, to_inputs
+from ..digits.fast import FastMLP, softmax
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -24,10 +25,26 @@ if TYPE_CHECKING:
 __all__ = ["plot_weights", "plot_activations", "plot_curves", "plot_confusion", "plot_mistakes", "save_figure"]
 
 
-def _figure(width: float, height: float) -> Figure:
+@functools.cache
+def _picture_class() -> type[Figure]:
+    """matplotlib's Figure, plus ``_repr_png_`` so a notebook shows it inline on its own.
+
+    The figures never go through pyplot (no global state, nothing to close in a script), so
+    without this a notebook would print ``<Figure size ...>`` until ``%matplotlib inline``.
+    """
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    class Picture(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    return Picture
+
+
+def _figure(width: float, height: float) -> Figure:
+    return _picture_class()(figsize=(width, height), dpi=100, layout="constrained")
 
 
 def plot_weights(model: FastMLP, max_neurons: int = 64) -> Figure:
@@ -60,7 +77,7 @@ def plot_weights(model: FastMLP, max_neurons: int = 64) -> Figure:
 
 def plot_activations(model: FastMLP, image: np.ndarray, title: str = "") -> Figure:
     """Every layer's activations for one prepared image (28, 28) in [0, 1], as the notes draw it."""
-    from .predict import prepare
+    from ..digits.predict import prepare
 
     field = image if image.shape == (28, 28) and image.max() <= 1.0 else prepare(image)
     acts = model.forward_all(field.reshape(1, 784).astype(model.dtype))

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import Value
+from ..losses import cross_entropy, mse
+from ..nn import MLP
+from ..optim import SGD, Adam, Optimizer
 from .blas_threads import blas_threads, threads_for
 from .data import PIXEL_SCALE, Dataset, to_inputs
-from .engine import Value
 from .fast import LOSSES, FastMLP
-from .losses import cross_entropy, mse
-from .nn import MLP
-from .optim import SGD, Adam, Optimizer
 
 __all__ = [
     "TrainConfig",
@@ -202,7 +202,7 @@ def train(
     Raises:
         Diverged: the loss became NaN or inf; holds the last good weights.
     """
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget bar in a notebook, text on a terminal
 
     config.check()
     dtype = np.float64 if config.engine == "scalar" else np.dtype(config.dtype).type

@@ -16,14 +16,14 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic import write_bytes_atomically
-from .engine import Value
-from .ops import BACKWARD
+from ..atomic import write_bytes_atomically
+from ..engine import Value
+from ..ops import BACKWARD
 
 if TYPE_CHECKING:
     import graphviz
 
-    from .nn import MLP
+    from ..nn import MLP
 
 __all__ = [
     "draw_dot",

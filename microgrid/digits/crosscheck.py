@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn import MLP
+from ..optim import SGD
 from .fast import FastMLP
-from .nn import MLP
-from .optim import SGD
 from .train import scalar_batch_loss
 
 __all__ = ["Comparison", "relative_difference", "compare_gradients", "compare_training", "random_architecture"]

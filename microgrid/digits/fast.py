@@ -11,7 +11,7 @@ a^(0) = X^T (nin, n) and layer l's weights W^(l) (nout, nin),
     dC/dW^(l) = delta^(l) a^(l-1)T            dC/db^(l) = sum over the batch of delta^(l)
 
 These are the notes' backpropagation equations, one matrix product per layer and step
-(the bias is folded into it, see :mod:`microgrid.fast_kernels`). The public arrays are
+(the bias is folded into it, see :mod:`microgrid.digits.fast_kernels`). The public arrays are
 in rows: inputs (n, nin), outputs (n, nout). Parameters are ``Param`` objects with
 ``.data`` and ``.grad`` arrays, so the optimizers of :mod:`microgrid.optim` step them
 exactly as they step scalar Values.
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..init import check_activation, init_layer, layer_sizes
 from .fast_kernels import DERIVATIVE, FORWARD, LOSSES, Derivative, Kernel, Workspace, loss_and_gradient, softmax
-from .init import check_activation, init_layer, layer_sizes
 
 if TYPE_CHECKING:
-    from .nn import MLP
+    from ..nn import MLP
 
 __all__ = ["Param", "FastMLP", "LOSSES", "softmax"]
 
@@ -360,7 +360,7 @@ class FastMLP:
 
     def to_scalar(self) -> MLP:
         """A scalar ``nn.MLP`` holding exactly these weights (float64 values)."""
-        from .nn import MLP
+        from ..nn import MLP
 
         mlp = MLP(self.sizes[0], self.sizes[1:], self.activation, self.output_activation, init=self.init)
         for layer, w, b in zip(mlp.layers, self.weights, self.biases):

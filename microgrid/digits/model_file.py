@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_bytes_atomically
+from ..atomic import write_bytes_atomically
 from .fast import FastMLP
 
 __all__ = ["FORMAT", "ModelFileError", "save_model", "load_model", "weights_digest"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .engine import Value
-from .ops import BACKWARD
+from ..engine import Value
+from ..ops import BACKWARD
 
 __all__ = ["explain", "explain_text"]
 

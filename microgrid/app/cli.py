@@ -1,0 +1,46 @@
+"""The command line: ``python -m microgrid {train,check,predict,draw,show}``.
+
+Every user error (a bad flag value, a missing or damaged file) ends in one line on stderr
+and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from .commands import check, draw, predict, show, train
+from .errors import UserError
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS: dict[str, ModuleType] = {"train": train, "check": check, "draw": draw, "predict": predict, "show": show}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m microgrid",
+        description="microgrid: a scalar autograd engine you can see, and a fast path that trains MNIST.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS.values():
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 ok, 1 a check or training failed, 2 bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        exit_code: int = COMMANDS[args.command].run(args)
+        return exit_code
+    except KeyboardInterrupt:
+        print("microgrid: interrupted", file=sys.stderr)
+        return 130
+    except (UserError, ValueError, OSError, RuntimeError) as err:
+        print(f"microgrid {args.command}: error: {err}", file=sys.stderr)
+        return 2

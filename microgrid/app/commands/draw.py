@@ -1,0 +1,77 @@
+"""``python -m microgrid draw``: draw a computation graph with the chain rule on its edges."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+
+
+def _parse_assignments(items: list[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise UserError(f"--set expects NAME=VALUE, got {item!r}")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise UserError(f"--set {name}: expected a number, got {number!r}") from None
+    return values
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "draw",
+        help="draw a computation graph: the notes' chain rule, a layer, or any small expression",
+        description="Draw a computation graph with every local derivative on its edge. "
+        "'chain' is the notes' one-neuron-per-layer chain a(L-1) -> z(L) -> a(L) -> C0; 'layer' the case with "
+        "indices j and k; 'expr' any expression over named variables, e.g. "
+        'draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1 -o expr.svg',
+    )
+    p.add_argument("what", choices=["chain", "layer", "expr"])
+    p.add_argument("expression", nargs="?", help='for expr: e.g. "tanh(w*x + b)"')
+    p.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="values of the expression's variables")
+    p.add_argument("--highlight", metavar="NAME", help="variable whose chain-rule paths to colour")
+    p.add_argument("-o", "--output", type=Path, help="file to write (svg, png, pdf or dot; default WHAT.svg)")
+    p.add_argument("--format", choices=["svg", "png", "pdf", "dot"], help="output format (default: from -o)")
+    p.add_argument("--text", action="store_true", help="also print the backward pass in words (no graphviz needed)")
+    p.add_argument("--rankdir", choices=["LR", "TB"], default="LR")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...chain import one_neuron_chain, two_neuron_layers
+    from ...expr import parse_expression
+    from ...pictures.draw import draw_dot, render
+    from ...pictures.explain import explain_text
+
+    if args.what == "expr":
+        if not args.expression:
+            raise UserError('draw expr needs an expression, e.g. draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1')
+        root, leaves = parse_expression(args.expression, _parse_assignments(args.set))
+        root.backward()
+        if args.highlight and args.highlight not in leaves:
+            raise UserError(f"--highlight {args.highlight!r} is not a variable of the expression ({', '.join(leaves)})")
+        highlight = leaves.get(args.highlight) if args.highlight else None
+        print(f"{args.expression} = {root.data:.6g}")
+        for name, leaf in leaves.items():
+            print(f"d/d{name} = {leaf.grad:.6g}")
+    else:
+        example = one_neuron_chain() if args.what == "chain" else two_neuron_layers()
+        root, highlight = example.cost, example.highlight
+        print(example.report())
+        if example.worst_difference() > 1e-12:
+            print("the engine and the hand derivation DISAGREE", file=sys.stderr)
+            return 1
+    if args.text:
+        print(explain_text(root))
+    if args.output is None and args.text:
+        return 0
+    output = args.output or Path(f"{args.what}.{args.format or 'svg'}")
+    graph = draw_dot(root, rankdir=args.rankdir, highlight=highlight)
+    render(graph, output, args.format)
+    print(f"wrote {output}")
+    return 0

@@ -1,0 +1,5 @@
+"""The command line's one error class."""
+
+
+class UserError(Exception):
+    """An error to report as one line, exit code 2."""
