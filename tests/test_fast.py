@@ -204,39 +204,6 @@ def test_a_copy_is_a_model_of_its_own_with_views_of_its_own_vector(batch, how):
     )
 
 
-@pytest.mark.parametrize("width", [8, 40])
-@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh", "linear"])
-def test_first_layer_in_rows_or_in_columns_matches_scalar_engine(width, activation):
-    """A first layer of up to ROWS_FIRST_UP_TO neurons is multiplied in rows, a wider one
-    in columns: both give the scalar engine's loss and gradients."""
-    from microgrid.digits.fast_kernels import ROWS_FIRST_UP_TO
-
-    assert 8 <= ROWS_FIRST_UP_TO < 40
-    rng = np.random.default_rng(width)
-    x, y = rng.random((6, 5)), rng.integers(0, 3, 6)
-    for loss in ("mse", "cross_entropy"):
-        mlp = MLP(5, [width, 3], activation, "linear" if loss == "cross_entropy" else activation, seed=2)
-        result = compare_gradients(mlp, x, y, loss)
-        assert result.loss <= 1e-12 and result.gradient <= 1e-12, (width, activation, loss)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_from_absolute_values_is_exactly_the_maximum(dtype):
-    from microgrid.digits.fast_kernels import FORWARD, Factors
-
-    rng = np.random.default_rng(0)
-    z = (rng.standard_normal((9, 7)) * 50).astype(dtype)
-    z[0, :3] = [0.0, -0.0, np.nan]
-    out, scratch = np.empty_like(z), np.empty_like(z)
-    for scale in (1.0, 1 / 255, 3.7):
-        FORWARD["relu"](z, out, scratch, Factors(scale, np.dtype(dtype)))
-        expected = np.maximum(z * dtype(scale), 0)
-        assert np.array_equal(out, expected, equal_nan=True), scale
-        # a transposed view in, as the first layer's product made in rows
-        FORWARD["relu"](z.T, out.T, scratch.T, Factors(scale, np.dtype(dtype)))
-        assert np.array_equal(out, expected, equal_nan=True), scale
-
-
 def test_input_errors_name_the_problem():
     net = FastMLP(4, [3])
     with pytest.raises(ValueError, match="real numbers as inputs, got an array of dtype <U1"):

@@ -11,7 +11,9 @@ a^(0) = X^T (nin, n) and layer l's weights W^(l) (nout, nin),
     dC/dW^(l) = delta^(l) a^(l-1)T            dC/db^(l) = sum over the batch of delta^(l)
 
 These are the notes' backpropagation equations, one matrix product per layer and step
-(the bias is folded into it, see :mod:`microgrid.digits.fast_kernels`). The public arrays are
+(the bias is folded into it, see :mod:`microgrid.digits.fast_kernels`). Their plain
+version, one NumPy line per equation, is :mod:`microgrid.digits.equations`: read it
+first; the tests hold this module to it to the last digits. The public arrays are
 in rows: inputs (n, nin), outputs (n, nout). Parameters are ``Param`` objects with
 ``.data`` and ``.grad`` arrays, so the optimizers of :mod:`microgrid.optim` step them
 exactly as they step scalar Values.
@@ -138,18 +140,16 @@ class FastMLP:
         self._flat = Param(flat_data, "all", flat_grad)
         self.weights: list[Param] = []
         self.biases: list[Param] = []
-        # per layer: the block, its transpose, W^T (fan_in, fan_out), the grad block, and the
+        # per layer: the block's transpose [W b], W^T (fan_in, fan_out), the grad block, and the
         # activation's kernels (fast_kernels.FORWARD and DERIVATIVE)
-        self._layers: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Kernel, Derivative]] = []
+        self._layers: list[tuple[np.ndarray, np.ndarray, np.ndarray, Kernel, Derivative]] = []
         offset = 0
         for i, (fan_in, fan_out, activation) in enumerate(zip(self.sizes[:-1], self.sizes[1:], self.activations)):
             end = offset + (fan_in + 1) * fan_out
             block, grad_block = (flat[offset:end].reshape(fan_in + 1, fan_out) for flat in (flat_data, flat_grad))
             self.weights.append(Param(block[:fan_in].T, f"W{i + 1}", grad_block[:fan_in].T))
             self.biases.append(Param(block[fan_in], f"b{i + 1}", grad_block[fan_in]))
-            self._layers.append(
-                (block, block.T, block[:fan_in], grad_block, FORWARD[activation], DERIVATIVE[activation])
-            )
+            self._layers.append((block.T, block[:fan_in], grad_block, FORWARD[activation], DERIVATIVE[activation]))
             offset = end
         self._workspaces: dict[int, Workspace] = {}
 
@@ -233,15 +233,14 @@ class FastMLP:
         as ``Workspace.load`` made them (seen times its input_scale); returns the output
         layer's (kL, n)."""
         acts, outs, scratch, layers = workspace.acts, workspace.outs, workspace.scratch, self._layers
-        block, block_t, _, _, sigma, _ = layers[0]
-        if workspace.first is None:  # z^(1) = s [W b] [x^T; 1/s], (k1, n)
-            sigma(np.dot(block_t, inputs.T, outs[0]), outs[0], scratch[0], workspace.scale)
-        else:  # the same product in rows, x (n, nin + 1) by [W^T; b], turned into columns by sigma
-            sigma(np.dot(inputs, block, workspace.first).T, outs[0], scratch[0], workspace.scale)
-        for layer in range(1, len(layers)):
-            _, block_t, _, _, sigma, _ = layers[layer]
+        for layer, (block_t, _, _, sigma, _) in enumerate(layers):
             out = outs[layer]
-            sigma(np.dot(block_t, acts[layer - 1], out), out, scratch[layer], workspace.unit)  # sigma(W a + b)
+            if layer == 0 and workspace.first is not None:  # the same product in rows, turned by sigma
+                sigma(np.dot(inputs, block_t.T, workspace.first).T, out, scratch[0], workspace.scale)
+            elif layer == 0:  # z^(1) = s [W b] [x^T; 1/s] = s W x^T + b, (k1, n)
+                sigma(np.dot(block_t, inputs.T, out), out, scratch[0], workspace.scale)
+            else:  # a^(l) = sigma([W b] [a^(l-1); 1]) = sigma(W a^(l-1) + b)
+                sigma(np.dot(block_t, acts[layer - 1], out), out, scratch[layer], 1.0)
         return outs[-1]
 
     def __call__(self, x: ArrayLike) -> np.ndarray:
@@ -334,14 +333,14 @@ class FastMLP:
         """
         acts, outs, deltas, scratch = workspace.acts, workspace.outs, workspace.deltas, workspace.scratch
         for layer in range(len(self._layers) - 1, -1, -1):
-            _, _, w_t, grad_block, _, times_derivative = self._layers[layer]
+            _, w_t, grad_block, _, times_derivative = self._layers[layer]
             times_derivative(delta, outs[layer], scratch[layer])  # dC/dz = dC/da sigma'(z)
             if layer:
                 np.dot(acts[layer - 1], delta.T, grad_block)  # dC/d[W^T; b] = [a; 1] delta^T
                 delta = np.dot(w_t, delta, deltas[layer - 1])  # dC/da^(l-1) = W^T delta, (k_(l-1), n)
             else:  # the inputs were seen scaled: dC/dW1 = (s delta) x^T
-                if workspace.scale.value != 1.0:
-                    np.multiply(delta, workspace.scale.times, delta)
+                if workspace.scale != 1.0:
+                    np.multiply(delta, workspace.scale, delta)
                 np.dot(workspace.inputs.T, delta.T, grad_block)
 
     # -- copies to and from the scalar engine ---------------------------------------------
