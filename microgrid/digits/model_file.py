@@ -108,8 +108,8 @@ def _read_member(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...] | N
         if info.file_size != f.tell() + nbytes:
             raise ValueError(f"{name[:-4]} holds {info.file_size - f.tell():,} data bytes, its header says {nbytes:,}")
         data = _read_exactly(f, nbytes)
-    order = "F" if fortran else "C"
-    return np.frombuffer(data, dtype=dtype).reshape(found_shape, order=order)
+    flat = np.frombuffer(data, dtype=dtype)
+    return flat.reshape(found_shape, order="F") if fortran else flat.reshape(found_shape)
 
 
 def _read_exactly(f: IO[bytes], nbytes: int) -> bytes:
