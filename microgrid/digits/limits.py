@@ -37,8 +37,9 @@ largest split 547 MB)."""
 
 MAX_IMAGE_PIXELS = 50_000_000
 """A picture to read a digit from: 50 megapixels (a 7071x7071 image). A digit needs 20x20;
-a phone photo is 12 to 48 megapixels. Reading one this size peaks at about 2 GB of memory
-(measured in tests/test_limits.py's figures, see the README)."""
+a phone photo is 12 to 48 megapixels. Reading a picture at this limit peaks at about
+1.6 GB of memory (``predict`` on a 7071x7071 PNG; a 12000x12000 one took 4.6 GB before
+this limit and is now refused from its header in 37 MB)."""
 
 
 def check_layer_sizes(sizes: Sequence[object], name: str = "layer sizes") -> list[int]:
