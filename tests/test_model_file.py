@@ -5,6 +5,7 @@ import subprocess
 import sys
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from microgrid.digits.fast import FastMLP
 from microgrid.digits.model_file import ModelFileError, load_model, save_model, weights_digest
 
+ROOT = Path(__file__).resolve().parents[1]
 ROW = {"epoch": 1, "loss": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.8, "seconds": 1.0}
 
 
@@ -186,7 +188,7 @@ def test_fortran_and_big_endian_members_load_exactly(tmp_path):
 
 
 def test_cli_one_line_for_bad_model_files(tmp_path):
-    seven = "demos/digits/7.png"
+    seven = str(ROOT / "demos" / "digits" / "7.png")
     np.save(tmp_path / "some.npy", np.zeros(3))
     path = saved(tmp_path)
     one_line_error(run("predict", "--model", str(tmp_path / "some.npy"), seven), "some.npy", "not a microgrid model")
