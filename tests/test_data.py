@@ -123,3 +123,71 @@ def test_to_inputs_and_one_hot():
     assert one_hot(np.array([2, 0]), 3).tolist() == [[0, 0, 1], [1, 0, 0]]
     with pytest.raises(ValueError, match="labels must be in"):
         one_hot(np.array([3]), 3)
+
+
+def _peak_mb(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def _gzip_zeros(path, head, nbytes):
+    """``head`` then ``nbytes`` zero bytes, gzipped (about 1 MB on disk per GB)."""
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(head)
+        chunk = bytes(2**22)
+        for start in range(0, nbytes, len(chunk)):
+            f.write(chunk[: min(len(chunk), nbytes - start)])
+    return path
+
+
+def test_gzip_bomb_with_a_wrong_magic_is_refused_from_its_first_bytes(tmp_path):
+    bomb = _gzip_zeros(tmp_path / "train-images-idx3-ubyte.gz", b"", 2**28)  # 256 MiB of zeros
+    assert bomb.stat().st_size < 2 * 2**20
+
+    def read():
+        with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: wrong magic number 0x00000000"):
+            read_idx(bomb, 0x0803)
+
+    assert _peak_mb(read) < 16
+
+
+def test_idx_reads_no_more_than_its_header_declares(tmp_path):
+    head = (0x0803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in (2, 28, 28))
+    padded = _gzip_zeros(tmp_path / "padded.gz", head, 2 * 784 + 2**28)
+
+    def read():
+        with pytest.raises(DataError, match=r"padded.gz: too long: header \(2, 28, 28\) needs 1568 data bytes"):
+            read_idx(padded, 0x0803)
+
+    assert _peak_mb(read) < 16
+    raw = tmp_path / "padded"
+    raw.write_bytes(head)
+    with raw.open("r+b") as f:
+        f.truncate(len(head) + 2**30)  # 1 GiB of zeros, sparse: nothing on disk
+
+    def read_raw():
+        with pytest.raises(DataError, match=r"padded: too long: header \(2, 28, 28\) needs 1568 data bytes, found 10"):
+            read_idx(raw, 0x0803)
+
+    assert _peak_mb(read_raw) < 16
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_header_declaring_more_than_the_limit(tmp_path, gz):
+    dims = (2**31, 28, 28)
+    head = (0x0803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims) + bytes(100)
+    path = tmp_path / ("huge.gz" if gz else "huge")
+    if gz:
+        _gzip_zeros(path, head, 0)
+    else:
+        path.write_bytes(head)
+    expected = rf"huge{'.gz' if gz else ''}: header \(2147483648, 28, 28\) declares 1,683,627,180,032 data bytes, "
+    with pytest.raises(DataError, match=expected + r"more than the limit of 2,147,483,648"):
+        read_idx(path, 0x0803)

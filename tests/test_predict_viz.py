@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from microgrid.digits.predict import DEFAULT_MODEL, ImageError, default_model, l
 
 Image = pytest.importorskip("PIL.Image", reason="reading pictures needs Pillow: pip install 'microgrid[image]'")
 ImageDraw = pytest.importorskip("PIL.ImageDraw")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, cwd=None):
@@ -234,3 +236,87 @@ def test_viz_api_returns_figures(mnist):
     assert isinstance(viz.plot_weights(model), Figure)
     assert isinstance(viz.plot_curves(meta), Figure)
     assert isinstance(viz.plot_activations(model, mnist.test_images[0] / 255.0), Figure)
+
+
+def _png_claiming(path, width, height):
+    """A PNG whose header claims width x height greyscale pixels, with almost no data (74 bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100)))
+    return path
+
+
+def test_pictures_past_the_pixel_limit_are_refused_from_their_header(tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("L", (8000, 8000), 255).save(big, compress_level=1)  # 64 megapixels, a real PNG
+    code = (  # peak memory of this process alone (VmHWM: ru_maxrss would count the forking parent's)
+        "import re, sys\nfrom microgrid.digits.predict import ImageError, load_image\n"
+        "try:\n    load_image(sys.argv[1])\nexcept ImageError as err:\n    print(err)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(int(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1)) // 1024)"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(big)], capture_output=True, text=True)
+    message, peak_mb = r.stdout.splitlines()
+    assert message.endswith("big.png: 8000x8000: 64,000,000 pixels, more than the limit of 50,000,000")
+    assert int(peak_mb) < 150  # decoding it takes 64 MB more, and converting it 512 MB more
+    with pytest.raises(ImageError, match=r"10,000,000,000 pixels, more than the limit of 50,000,000"):
+        load_image(_png_claiming(tmp_path / "claims.png", 100_000, 100_000))
+    with open(tmp_path / "claims.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (100_000, 100_000)})
+    with pytest.raises(ImageError, match=r"claims.npy: 100000x100000: 10,000,000,000 pixels, more than the limit"):
+        load_image(tmp_path / "claims.npy")
+    with pytest.raises(ImageError, match=r"the array: 1x60000000: 60,000,000 pixels"):
+        load_image(np.zeros((60_000_000, 1), dtype=np.uint8))
+    # Pillow itself only warns at 12000x12000: the CLI says one line, no warning
+    r = run("predict", str(_png_claiming(tmp_path / "twelve.png", 12000, 12000)))
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        f"microgrid predict: error: {tmp_path / 'twelve.png'}: 12000x12000: 144,000,000 pixels, more than the limit "
+        "of 50,000,000"
+    ]
+
+
+@pytest.mark.parametrize(
+    "mode,suffix,convert",
+    [
+        ("I;16", "png", lambda g: g.astype(np.uint16) * 257),  # 16-bit greyscale PNG
+        ("F", "tif", lambda g: g.astype(np.float32) / 255),  # 32-bit float TIFF in [0, 1]
+        ("F", "tif", lambda g: g.astype(np.float32) * 257),  # 32-bit float TIFF in [0, 65535]
+        ("I", "tif", lambda g: (g.astype(np.int64) * (2**31 - 1) // 255).astype(np.int32)),  # 32-bit int TIFF
+        ("I", "tif", lambda g: g.astype(np.int32) * 257),  # 32-bit int TIFF holding 16-bit values
+    ],
+)
+def test_deep_greyscale_reads_as_the_8_bit_picture(tmp_path, mode, suffix, convert):
+    eight = ROOT / "demos" / "digits" / "7.png"
+    grey = np.asarray(Image.open(eight).convert("L"))
+    deep = tmp_path / f"seven.{suffix}"
+    Image.fromarray(convert(grey)).save(deep)
+    assert Image.open(deep).mode == mode
+    expected, found = read_digit(eight), read_digit(deep)
+    assert expected.digit == found.digit == 7 and expected.probabilities[7] > 0.99
+    np.testing.assert_allclose(found.probabilities, expected.probabilities, atol=1e-6)
+    np.testing.assert_allclose(load_image(deep), grey, atol=0.01)
+
+
+def test_predict_json_is_strict_json_when_a_model_overflows(tmp_path):
+    from microgrid.digits.fast import FastMLP
+    from microgrid.digits.model_file import save_model
+
+    net = FastMLP(784, [4, 10], "relu", "linear", dtype=np.float32)
+    for w in net.weights:
+        w.data = 1e30  # finite weights whose products overflow float32: inf and NaN outputs
+    model = save_model(tmp_path / "overflow.npz", net, {"config": {"loss": "cross_entropy"}})
+    draw(7).save(tmp_path / "seven.png")
+    r = run("predict", "--json", "--model", str(model), str(tmp_path / "seven.png"))
+    assert r.returncode == 0, r.stderr
+
+    def refuse(constant):
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    obj = json.loads(r.stdout, parse_constant=refuse)
+    assert None in obj["activations"] and None in obj["probabilities"]
+    assert all(v is None or isinstance(v, float) for v in obj["activations"] + obj["probabilities"])

@@ -72,9 +72,10 @@ def test_model_file_round_trip_and_atomic_write(tmp_path):
     from microgrid.digits.fast import FastMLP
 
     net = FastMLP(784, [16, 10], seed=1)
-    path = save_model(tmp_path / "m.npz", net, {"history": [{"epoch": 1}], "command": "x"})
+    row = {"epoch": 1, "loss": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.8, "seconds": 1.0}
+    path = save_model(tmp_path / "m.npz", net, {"history": [row], "command": "x"})
     loaded, meta = load_model(path)
-    assert meta["sizes"] == [784, 16, 10] and meta["history"] == [{"epoch": 1}]
+    assert meta["sizes"] == [784, 16, 10] and meta["history"] == [row]
     assert all(np.array_equal(a.data, b.data) for a, b in zip(net.parameters(), loaded.parameters()))
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temp file left behind
     with np.load(path, allow_pickle=False) as z:
@@ -209,3 +210,117 @@ def test_shift_images_moves_digits_and_zero_is_identity():
     for row in moved:
         (pos,) = np.flatnonzero(row)
         assert abs(pos // 28 - 14) <= 2 and abs(pos % 28 - 14) <= 2 and row.sum() == 1.0
+
+
+def start_training(*args, cwd=None):
+    """``python -m microgrid train ...`` as a process that Ctrl-C can reach (SIGINT at its default)."""
+    import os
+    import signal
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "microgrid", "train", "--no-progress", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a test runner may ignore it
+    )
+
+
+def interrupt_after(proc, prefix, wait=0.0):
+    """Send SIGINT ``wait`` seconds after a stdout line starts with prefix; returns (exit code, stdout lines,
+    stderr lines)."""
+    import signal
+    import time
+
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith(prefix):
+            time.sleep(wait)
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, lines + out.splitlines(), err.strip().splitlines()
+
+
+def test_ctrl_c_saves_the_last_completed_epoch(tmp_path, mnist):
+    out = tmp_path / "m.npz"
+    proc = start_training("--arch", "784,16,10", "--epochs", "1000", "--limit", "2000", "-o", str(out))
+    code, lines, errors = interrupt_after(proc, "epoch   2")
+    epochs = [int(line.split()[1]) for line in lines if line.startswith("epoch")]
+    assert code == 130 and len(errors) == 1, errors
+    last = epochs[-1]
+    assert errors[0] == f"microgrid: interrupted in epoch {last + 1}; saved the model of epoch {last} to {out}"
+    model, meta = load_model(out)
+    assert [h["epoch"] for h in meta["history"]] == epochs and epochs[:2] == [1, 2]
+    # the weights are those of that epoch's end: they give the test accuracy it printed
+    predicted = model.predict(mnist.test_images.reshape(-1, 784), input_scale=1 / 255)
+    assert np.mean(predicted == mnist.test_labels) == meta["history"][-1]["test_accuracy"]
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+    # resuming it and pressing Ctrl-C again continues the same file
+    proc = start_training("--resume", str(out), "--epochs", "1000", "-o", str(out))
+    code, lines, errors = interrupt_after(proc, f"epoch {epochs[-1] + 1:3d}")
+    assert code == 130 and len(errors) == 1 and errors[0].endswith(f"to {out}"), errors
+    _, meta = load_model(out)
+    assert [h["epoch"] for h in meta["history"]][: len(epochs) + 1] == epochs + [epochs[-1] + 1]
+
+
+def test_ctrl_c_keeps_an_older_file_at_the_output_path(tmp_path):
+    older = tmp_path / "m.npz"
+    save_model(older, load_model(ROOT / "microgrid" / "digits" / "models" / "digits.npz")[0])
+    before = older.read_bytes()
+    proc = start_training("--arch", "784,16,10", "--epochs", "1000", "--limit", "2000", "-o", str(older))
+    code, _, errors = interrupt_after(proc, "epoch   1")
+    beside = tmp_path / "m.interrupted.npz"
+    assert code == 130 and len(errors) == 1 and errors[0].endswith(f"to {beside} ({older} is kept as it was)"), errors
+    assert older.read_bytes() == before and load_model(beside)[1]["history"][0]["epoch"] == 1
+
+
+def test_ctrl_c_before_an_epoch_completes_saves_nothing(tmp_path):
+    proc = start_training("--arch", "784,64,10", "--epochs", "1", "-o", str(tmp_path / "m.npz"))
+    code, lines, errors = interrupt_after(proc, "training", wait=0.3)  # in epoch 1 (of 60,000 images)
+    assert code == 130 and errors == ["microgrid: interrupted before an epoch completed; nothing saved"], errors
+    assert not any(line.startswith("epoch") for line in lines) and list(tmp_path.iterdir()) == []
+
+
+def _unwritable_dir(tmp_path):
+    import os
+
+    if os.geteuid() == 0:  # root writes through any mode bits; sysfs refuses new files even to root
+        return Path("/sys")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    return locked
+
+
+@pytest.mark.parametrize("kind", ["directory", "empty", "slash", "unwritable", "fifo"])
+def test_bad_output_paths_fail_before_training(tmp_path, kind):
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    raw, message = {
+        "directory": (str(tmp_path), "is a directory: expected a file name, such as"),
+        "empty": ("", "'' is empty: expected a file name"),
+        "slash": (f"{tmp_path}/newdir/", "ends with a slash: expected a file name, such as"),
+        "unwritable": (str(_unwritable_dir(tmp_path) / "m.npz"), "cannot write in directory"),
+        "fifo": (str(tmp_path / "fifo"), "exists and is not a regular file"),
+    }[kind]
+    r = run("train", "--epochs", "1", "--limit", "100", "--no-progress", "-o", raw)
+    errors = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(errors) == 1, r.stderr
+    assert errors[0].startswith(f"microgrid train: error: -o {raw!r}") and message in errors[0]
+    assert "training" not in r.stdout and ".tmp" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["fifo"], ["fifo", "locked"])  # nothing written
+
+
+def test_arch_past_the_parameter_limit_fails_before_allocating():
+    r = run("train", "--arch", "784,1000000000,10", "--no-progress")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "training" not in r.stdout
+    assert r.stderr.strip() == (
+        "microgrid train: error: sizes 784-1000000000-10 give 795,000,000,010 weights and biases, "
+        "more than the limit of 50,000,000"
+    )
+    assert "50,000,000" in run("train", "--help").stdout  # the help states the limit

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .limits import MAX_IDX_BYTES
 
 __all__ = [
     "BUNDLED_MNIST",
@@ -60,33 +64,59 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"{path}: cannot be read ({err})") from None
 
 
+def _check_header(path: Path, head: bytes, expected_magic: int | None) -> int:
+    """The number of dimensions an IDX file's first 4 bytes declare, after checking them."""
+    if len(head) < 4:
+        raise DataError(f"{path}: truncated: {len(head)} bytes, too short for an IDX header")
+    magic = int.from_bytes(head, "big")
+    if expected_magic is not None and magic != expected_magic:
+        raise DataError(f"{path}: wrong magic number 0x{magic:08x}, expected 0x{expected_magic:08x}")
+    if head[0] != 0 or head[1] != 0 or head[2] != 0x08 or not 1 <= head[3] <= 3:
+        raise DataError(f"{path}: not an IDX file of unsigned bytes (magic 0x{magic:08x})")
+    return head[3]
+
+
 def read_idx(path: str | Path, expected_magic: int | None = None) -> np.ndarray:
     """Read one IDX file of unsigned bytes (gzipped or not) into a uint8 array.
 
     Returns shape (n, rows, cols) for images (magic 0x803), (n,) for labels (magic 0x801).
-    Raises DataError naming the file for a missing file, a wrong magic number or a size
-    that does not match the header (truncated or padded).
+    Raises DataError naming the file for a missing file, a wrong magic number, a header
+    declaring more than ``limits.MAX_IDX_BYTES`` of data, or a size that does not match
+    the header (truncated or padded). The header is checked from the first bytes before
+    anything else is read, and no more than the declared size (plus one byte) is ever
+    read or decompressed.
     """
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise DataError(f"{path}: truncated: {len(raw)} bytes, too short for an IDX header")
-    magic = int.from_bytes(raw[:4], "big")
-    if expected_magic is not None and magic != expected_magic:
-        raise DataError(f"{path}: wrong magic number 0x{magic:08x}, expected 0x{expected_magic:08x}")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or not 1 <= raw[3] <= 3:
-        raise DataError(f"{path}: not an IDX file of unsigned bytes (magic 0x{magic:08x})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated: {len(raw)} bytes, the header alone needs {header}")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims))
-    found = len(raw) - header
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            ndim = _check_header(path, f.read(4), expected_magic)
+            raw_dims = f.read(4 * ndim)
+            header = 4 + 4 * ndim
+            if len(raw_dims) < 4 * ndim:
+                raise DataError(f"{path}: truncated: {4 + len(raw_dims)} bytes, the header alone needs {header}")
+            dims = tuple(int.from_bytes(raw_dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+            expected = math.prod(dims)
+            if expected > MAX_IDX_BYTES:
+                raise DataError(
+                    f"{path}: header {dims} declares {expected:,} data bytes, more than the limit of {MAX_IDX_BYTES:,}"
+                )
+            if path.suffix != ".gz":  # the size on disk says it all before reading
+                _check_size(path, dims, expected, os.fstat(f.fileno()).st_size - header)
+            data = f.read(expected)
+            _check_size(path, dims, expected, len(data))
+            if f.read(1):
+                raise DataError(f"{path}: too long: header {dims} needs {expected} data bytes, found more")
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataError(f"{path}: cannot be read ({err})") from None
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def _check_size(path: Path, dims: tuple[int, ...], expected: int, found: int) -> None:
     if found != expected:
         kind = "truncated" if found < expected else "too long"
         raise DataError(f"{path}: {kind}: header {dims} needs {expected} data bytes, found {found}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
 def bundled_checksum(name: str) -> str:

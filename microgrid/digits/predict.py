@@ -9,6 +9,9 @@ sits at the centre; scaled to [0, 1]. Pillow reads PNG, JPEG, BMP, GIF and PGM (
 
 from __future__ import annotations
 
+import math
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .fast import FastMLP, softmax
+from .limits import MAX_IMAGE_PIXELS
 from .model_file import load_model
 
 __all__ = ["DEFAULT_MODEL", "ImageError", "Prediction", "load_image", "prepare", "read_digit", "default_model"]
@@ -38,11 +42,17 @@ class Prediction:
     source: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The prediction as plain JSON values: a NaN or infinite activation (a model whose
+        outputs overflow) becomes None, so ``json.dumps(..., allow_nan=False)`` always works."""
+
+        def finite(values: list[float] | None) -> list[float | None] | None:
+            return None if values is None else [v if math.isfinite(v) else None for v in values]
+
         return {
             "file": self.source,
             "digit": self.digit,
-            "activations": self.activations,
-            "probabilities": self.probabilities,
+            "activations": finite(self.activations),
+            "probabilities": finite(self.probabilities),
         }
 
 
@@ -50,7 +60,10 @@ def load_image(source: str | Path | np.ndarray) -> np.ndarray:
     """A picture as a float greyscale array (h, w) in [0, 255], from a file or an array.
 
     Colour is converted to luminance; transparency is composited onto white, unless the
-    drawing lives only in the alpha channel (strokes on a transparent sheet).
+    drawing lives only in the alpha channel (strokes on a transparent sheet). 16-bit and
+    32-bit greyscale (PNG, TIFF: Pillow modes I;16, I, F) are scaled from their full range,
+    not clipped to 8 bits. A picture over ``limits.MAX_IMAGE_PIXELS`` (50 megapixels) is
+    refused from its header, before its pixels are decoded.
     """
     if isinstance(source, np.ndarray):
         return _array_to_grey(source, "the array")
@@ -58,17 +71,17 @@ def load_image(source: str | Path | np.ndarray) -> np.ndarray:
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     if path.suffix.lower() == ".npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise ImageError(f"{path}: not a NumPy array file ({err})") from None
-        return _array_to_grey(array, str(path))
+        return _array_to_grey(_load_npy(path), str(path))
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:  # pragma: no cover - depends on the install
         raise ImageError("reading image files needs Pillow: pip install 'microgrid[image]'") from None
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():  # Pillow warns past 89 megapixels; the limit here is lower
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
+            _check_pixels(path, (image.height, image.width))
             image.load()
             if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
                 rgba = image.convert("RGBA")
@@ -78,12 +91,63 @@ def load_image(source: str | Path | np.ndarray) -> np.ndarray:
                 if np.ptp(grey) < 1.0 and np.ptp(alpha) >= 1.0:
                     return 255.0 - alpha  # the drawing is only in the alpha channel: opaque = ink
                 return grey
+            if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+                return _deep_grey(np.asarray(image, dtype=np.float64), image.mode, path)
             return np.asarray(image.convert("L"), dtype=np.float64)
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+    except Image.DecompressionBombError as err:  # Pillow's own check, at twice its limit, fired at open
+        pixels = re.search(r"\((\d+) pixels\)", str(err))
+        count = f"{int(pixels.group(1)):,} pixels, " if pixels else ""
+        raise ImageError(f"{path}: {count}more than the limit of {MAX_IMAGE_PIXELS:,}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, ImageError):
+            raise
         raise ImageError(f"{path}: not an image Pillow can read ({type(err).__name__})") from None
 
 
+def _check_pixels(name: object, shape: tuple[int, ...]) -> None:
+    """Refuse a picture whose (h, w, ...) shape holds more than MAX_IMAGE_PIXELS pixels."""
+    pixels = math.prod(shape[:2])
+    if pixels > MAX_IMAGE_PIXELS or math.prod(shape) > 4 * MAX_IMAGE_PIXELS:
+        size = "x".join(map(str, shape[1::-1])) if len(shape) >= 2 else str(shape)
+        raise ImageError(f"{name}: {size}: {pixels:,} pixels, more than the limit of {MAX_IMAGE_PIXELS:,}")
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """A .npy array, its header (shape, dtype) checked before its data is read."""
+    try:
+        with path.open("rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, _, _ = read_header(f)
+        _check_pixels(path, tuple(shape))
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        if isinstance(err, ImageError):
+            raise
+        raise ImageError(f"{path}: not a NumPy array file ({err})") from None
+
+
+def _deep_grey(values: np.ndarray, mode: str, path: Path) -> np.ndarray:
+    """A 16- or 32-bit greyscale picture (Pillow mode I;16, I or F) scaled to [0, 255].
+
+    I;16 is scaled from 0-65535. I (32-bit int) and F (32-bit float) have no fixed range:
+    the smallest of [0, 1] (floats only), [0, 255], [0, 65535] that holds the values is
+    taken as full scale; past that, 2^31 - 1 for ints and the largest value for floats.
+    """
+    if not np.all(np.isfinite(values)):
+        raise ImageError(f"{path}: the image holds NaN or infinite values")
+    full = 65535.0
+    if not mode.startswith("I;16"):
+        top = float(np.abs(values).max())
+        ranges = ((1.0,) if mode == "F" else ()) + (255.0, 65535.0)
+        full = next((r for r in ranges if top <= r), 2.0**31 - 1 if mode == "I" else top)
+    return values * (255.0 / full)
+
+
 def _array_to_grey(array: np.ndarray, name: str) -> np.ndarray:
+    _check_pixels(name, array.shape)
     if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise ImageError(f"{name}: expected a numeric array, got dtype {array.dtype}")
     if array.ndim == 3 and array.shape[-1] in (3, 4):

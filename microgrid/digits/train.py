@@ -25,6 +25,7 @@ from ..optim import SGD, Adam, Optimizer
 from .blas_threads import blas_threads, threads_for
 from .data import PIXEL_SCALE, Dataset, to_inputs
 from .fast import LOSSES, FastMLP
+from .limits import check_layer_sizes
 
 __all__ = [
     "TrainConfig",
@@ -60,7 +61,12 @@ class TrainConfig:
     limit: int | None = None
 
     def check(self) -> TrainConfig:
-        """Raise ValueError naming any field with an impossible value; return self."""
+        """Raise ValueError naming any field with an impossible value; return self.
+
+        ``sizes`` past ``limits.MAX_PARAMETERS`` weights or ``MAX_LAYERS`` layers is refused
+        here, before any weight is allocated.
+        """
+        check_layer_sizes(self.sizes, "sizes")
         if self.engine not in ("fast", "scalar"):
             raise ValueError(f"engine must be 'fast' or 'scalar', got {self.engine!r}")
         if self.loss not in LOSSES:
@@ -187,6 +193,7 @@ def train(
     start_epoch: int = 0,
     progress: bool | None = None,
     log: Callable[[str], None] = print,
+    on_epoch: Callable[[FastMLP, list[dict[str, float]]], None] | None = None,
 ) -> tuple[FastMLP | MLP, list[dict[str, float]]]:
     """Train for ``config.epochs`` epochs; returns the model and one history row per epoch.
 
@@ -198,6 +205,8 @@ def train(
         start_epoch: epochs already done (numbers the epochs and their shuffles).
         progress: show a tqdm bar over batches (None: only on a terminal).
         log: where each epoch's line goes.
+        on_epoch: called after each completed epoch with a copy of the model (a FastMLP)
+            and the history so far (a new list): what to keep if training is interrupted.
 
     Raises:
         Diverged: the loss became NaN or inf; holds the last good weights.
@@ -281,6 +290,8 @@ def train(
         }
         history.append(row)
         last_good = current
+        if on_epoch is not None:
+            on_epoch(current, list(history))
         log(
             f"epoch {epoch:3d}  loss {row['loss']:.4f}  train {row['train_accuracy']:.2%}  "
             f"test {row['test_accuracy']:.2%}  {seconds:.2f}s"

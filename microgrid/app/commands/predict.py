@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             continue
         if args.json:
-            print(json.dumps(result.as_dict()))
+            print(json.dumps(result.as_dict(), allow_nan=False))  # strict JSON: NaN and inf are null
         else:
             shown = result.probabilities or result.activations
             kind = "probabilities" if result.probabilities else "activations"

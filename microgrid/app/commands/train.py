@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,49 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+@contextmanager
+def _no_interrupt() -> Iterator[None]:
+    """Ignore Ctrl-C while a model file is written (a moment): a second Ctrl-C cannot lose it."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot be changed here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _save_interrupted(
+    output: Path, resume: Path | None, last: tuple[Any, list[dict[str, float]]] | None, meta: dict[str, Any],
+    history: list[dict[str, float]],
+) -> int:  # fmt: skip
+    """After Ctrl-C: save the last completed epoch's model, say where in one line; exit code 130.
+
+    It goes to ``output``, unless that is an older file (not the one being resumed): that file
+    is kept, and the model goes beside it as NAME.interrupted.npz.
+    """
+    from ...digits.model_file import save_model
+
+    if last is None:
+        print("microgrid: interrupted before an epoch completed; nothing saved", file=sys.stderr)
+        return 130
+    model, rows = last
+    target, kept = output, ""
+    if output.exists() and not (resume is not None and resume.exists() and os.path.samefile(output, resume)):
+        target = output.with_name(f"{output.stem}.interrupted{output.suffix or '.npz'}")
+        kept = f" ({output} is kept as it was)"
+    with _no_interrupt():
+        save_model(target, model, {**meta, "history": history + rows})
+    epoch = rows[-1]["epoch"]
+    print(
+        f"microgrid: interrupted in epoch {epoch + 1}; saved the model of epoch {epoch} to {target}{kept}",
+        file=sys.stderr,
+    )
+    return 130
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "train",
@@ -31,7 +78,12 @@ def add_parser(sub: Any) -> None:
         "Flags given after a preset override it.",
     )
     p.add_argument("--preset", choices=["notes", "notes-best", "best"], help="start from a named recipe")
-    p.add_argument("--arch", type=_sizes, dest="sizes", help="layer sizes, e.g. 784,16,16,10")
+    p.add_argument(
+        "--arch",
+        type=_sizes,
+        dest="sizes",
+        help="layer sizes, e.g. 784,16,16,10 (at most 50,000,000 weights and biases and 100 layers)",
+    )
     p.add_argument("--activation", choices=["sigmoid", "relu", "tanh", "linear"], help="hidden activation")
     p.add_argument("--output-activation", choices=["sigmoid", "relu", "tanh", "linear"])
     p.add_argument("--loss", choices=["mse", "cross_entropy"])
@@ -50,7 +102,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--engine", choices=["fast", "scalar"], help="fast (NumPy, default) or scalar (Values)")
     p.add_argument("--limit", type=int, help="train on the first N training images only")
     p.add_argument("--data", type=Path, help="directory of IDX files (default: the bundled MNIST)")
-    p.add_argument("-o", "--output", type=Path, default=Path("model.npz"), help="model file to write (model.npz)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="model.npz",
+        help="model file to write (model.npz); checked before training. Ctrl-C saves the last completed epoch to it "
+        "(or, if it is an older file, beside it as NAME.interrupted.npz)",
+    )
     p.add_argument("--resume", type=Path, help="continue training a model file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -59,10 +117,16 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict, fields
 
     from ... import __version__
+    from ...atomic import check_writable
     from ...digits.data import MNIST_SHA256, load_mnist
+    from ...digits.fast import FastMLP
     from ...digits.model_file import load_model, save_model
     from ...digits.train import PRESETS, Diverged, TrainConfig, train
 
+    try:
+        output = check_writable(args.output)  # before any work: a bad -o fails now, not after training
+    except ValueError as err:
+        raise UserError(f"-o {err}") from None
     base: dict[str, Any] = {}
     start_epoch, history, model = 0, [], None
     if args.resume:
@@ -82,13 +146,11 @@ def run(args: argparse.Namespace) -> int:
         found = (model.sizes, model.activation, model.output_activation)
         if wanted != found:
             raise UserError(f"--resume model is {found} (layers, activation, output activation), not {wanted}")
-    if not args.output.parent.is_dir():
-        raise UserError(f"cannot write {args.output}: directory {args.output.parent} does not exist")
     data = load_mnist(args.data)
     print(
         f"training {'-'.join(map(str, config.sizes))} {config.activation}/{config.loss} with {config.optimizer} "
         f"lr={config.lr} batch={config.batch_size} on {config.limit or len(data.train_images)} images "
-        f"({config.engine} engine) -> {args.output}"
+        f"({config.engine} engine) -> {output}"
     )
     meta = {
         "config": asdict(config),
@@ -98,21 +160,32 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.data is None:
         meta["data"]["sha256"] = MNIST_SHA256
+    completed: dict[str, tuple[FastMLP, list[dict[str, float]]]] = {}  # the last epoch done, set in one step
+    interrupted = False
     try:
         trained, new_history = train(
-            config, data, model, start_epoch=start_epoch, progress=False if args.no_progress else None
+            config,
+            data,
+            model,
+            start_epoch=start_epoch,
+            progress=False if args.no_progress else None,
+            on_epoch=lambda done, rows: completed.__setitem__("last", (done, rows)),
         )
+    except KeyboardInterrupt:
+        interrupted = True  # saved below, once the traceback (and a progress bar it holds) is gone
     except Diverged as err:
         if err.last_good is not None:
-            save_model(args.output, err.last_good, {**meta, "history": history + err.history})
-            print(f"microgrid: {err}; kept the last good model in {args.output}", file=sys.stderr)
+            with _no_interrupt():
+                save_model(output, err.last_good, {**meta, "history": history + err.history})
+            print(f"microgrid: {err}; kept the last good model in {output}", file=sys.stderr)
         else:
             print(f"microgrid: {err}; no good model to keep", file=sys.stderr)
         return 1
-    from ...digits.fast import FastMLP
-
+    if interrupted:
+        return _save_interrupted(output, args.resume, completed.get("last"), meta, history)
     fast = trained if isinstance(trained, FastMLP) else FastMLP.from_scalar(trained)
-    save_model(args.output, fast, {**meta, "history": history + new_history})
+    with _no_interrupt():
+        save_model(output, fast, {**meta, "history": history + new_history})
     final = new_history[-1]
-    print(f"test accuracy {final['test_accuracy']:.2%}; saved {args.output}")
+    print(f"test accuracy {final['test_accuracy']:.2%}; saved {output}")
     return 0
