@@ -18,38 +18,18 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 from . import ops
+from .grad_mode import GRAD_MODE, is_grad_enabled, no_grad
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "Number"]
 
 Number: TypeAlias = int | float
 Operand: TypeAlias = "Value | int | float"
 
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a ``no_grad()`` block."""
-    return _grad_enabled
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block operations record no parents: results are leaves, no graph grows.
-
-    Use it for evaluation and for optimizer updates. Not thread-local.
-    """
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+_grad_enabled = GRAD_MODE.get  # bound once: Value() calls it for every non-leaf it builds
 
 
 def _to_float(data: object) -> float:
@@ -98,7 +78,7 @@ class Value:
     ) -> None:
         self.data = data if type(data) is float else _to_float(data)  # type: ignore[assignment]
         self.grad = 0.0
-        self._prev = _prev if _grad_enabled else ()
+        self._prev = _prev if not _prev or _grad_enabled() else ()
         self._op = _op
         self._aux = _aux
         self.label = label
