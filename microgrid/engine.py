@@ -210,9 +210,10 @@ class Value:
         return Value(ops.stable_sigmoid(self.data), "", (self,), "sigmoid")
 
     def relu(self) -> Value:
-        """max(0, x); its derivative at exactly 0 is taken as 0."""
+        """max(0, x); its derivative at exactly 0 is taken as 0. NaN propagates (relu(nan) is
+        nan, with derivative 1, as in PyTorch): only x <= 0 is clamped."""
         x = self.data
-        return Value(x if x > 0.0 else 0.0, "", (self,), "relu")
+        return Value(0.0 if x <= 0.0 else x, "", (self,), "relu")
 
     def abs(self) -> Value:
         """|x|; its derivative at exactly 0 is taken as 0."""

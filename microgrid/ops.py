@@ -139,7 +139,8 @@ def sigmoid_back(node: Node, g: float) -> tuple[float, ...]:
 
 
 def relu_back(node: Node, g: float) -> tuple[float, ...]:
-    return (g if node._prev[0].data > 0.0 else 0.0,)
+    """0 where the forward clamped (x <= 0), else g: a NaN input passes g, as in PyTorch."""
+    return (0.0 if node._prev[0].data <= 0.0 else g,)
 
 
 def abs_back(node: Node, g: float) -> tuple[float, ...]:
