@@ -172,6 +172,9 @@ class Value:
         return Value(-self.data, "", (self,), "neg")
 
     def __pow__(self, exponent: Operand) -> Value:
+        """self ** exponent; overflow gives +-inf. Zero to a negative power (-inf included)
+        raises ZeroDivisionError, as division by zero does (PyTorch gives inf); a negative
+        base needs an integer exponent (ValueError), and a Value exponent a positive base."""
         if isinstance(exponent, Value):
             if self.data <= 0.0:
                 raise ValueError(
@@ -245,9 +248,13 @@ class Value:
 
     @staticmethod
     def sum(values: Iterable[Operand]) -> Value:
-        """The sum of many Values as one node (instead of a chain of n-1 additions)."""
+        """The sum of many Values as one node (instead of a chain of n-1 additions).
+
+        Exact-then-rounded (``math.fsum``) for finite sums; where that overflows it is
+        inf, and inf + -inf is nan, as chained ``+`` and ``torch.sum`` give.
+        """
         vs = tuple(v if isinstance(v, Value) else _lift(v, "sum") for v in values)
-        return Value(math.fsum(v.data for v in vs), "", vs, "sum")
+        return Value(ops.float_sum([v.data for v in vs]), "", vs, "sum")
 
     @staticmethod
     def logsumexp(values: Iterable[Operand]) -> Value:
