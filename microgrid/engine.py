@@ -21,7 +21,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
-from . import ops
+from . import graph_pickle, ops
 from .grad_mode import GRAD_MODE, is_grad_enabled, no_grad
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "Number"]
@@ -118,21 +118,19 @@ class Value:
     # -- pickling -----------------------------------------------------------------------
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        """Pickle a graph of any depth: its non-leaf nodes as one flat list, not nested.
+        """Pickle a graph of any depth, each node once: shared nodes stay shared.
 
-        Leaves are pickled as themselves, so a pickle of (model, loss) still shares
-        the parameter Values between the two.
+        A leaf pickles as itself; a node as its fields and parents, preceded, the first
+        time a dump meets the graph, by its unwritten ancestors in topological order, so
+        pickle never recurses deeper than one node (see :mod:`microgrid.graph_pickle`).
         """
         if not self._prev:
             return (_leaf, (self.data, self.grad, self.label))
-        index: dict[int, int] = {}
-        records: list[tuple[float, float, str, float, str, tuple[int | Value, ...]]] = []
-        for node in self.topological_order():
-            if node._prev:
-                refs = tuple(index[id(p)] if p._prev else p for p in node._prev)
-                index[id(node)] = len(records)
-                records.append((node.data, node.grad, node._op, node._aux, node.label, refs))
-        return (_rebuild, (records,))
+        fields = (self.data, self.grad, self._op, self._aux, self.label, self._prev)
+        ahead = graph_pickle.plan(self)
+        if ahead is None:
+            return (_node, fields)
+        return (_node_after, (*ahead, *fields))
 
     # -- arithmetic ---------------------------------------------------------------------
 
@@ -347,14 +345,32 @@ def _leaf(data: float, grad: float, label: str) -> Value:
     return leaf
 
 
+def _node(data: float, grad: float, op: str, aux: float, label: str, parents: tuple[Value, ...]) -> Value:
+    """Unpickle one non-leaf node (its parents are already rebuilt; grad mode is ignored)."""
+    node = Value.__new__(Value)
+    node.data, node.grad, node._op, node._aux, node.label, node._prev = data, grad, op, aux, label, parents
+    return node
+
+
+def _node_after(
+    _marker: object,
+    _ancestors: list[Value],
+    data: float,
+    grad: float,
+    op: str,
+    aux: float,
+    label: str,
+    parents: tuple[Value, ...],
+) -> Value:
+    """Unpickle a node whose unwritten ancestors were sent ahead (already rebuilt, in order)."""
+    return _node(data, grad, op, aux, label, parents)
+
+
 def _rebuild(records: list[tuple[float, float, str, float, str, tuple[int | Value, ...]]]) -> Value:
-    """Inverse of Value.__reduce__: rebuild the non-leaf nodes in order; the last is the root."""
+    """Unpickle the format before graph_pickle (records of non-leaf nodes, the root last)."""
     built: list[Value] = []
     for data, grad, op, aux, label, refs in records:
-        node = Value.__new__(Value)
-        node.data, node.grad, node._op, node._aux, node.label = data, grad, op, aux, label
-        node._prev = tuple(built[r] if isinstance(r, int) else r for r in refs)
-        built.append(node)
+        built.append(_node(data, grad, op, aux, label, tuple(built[r] if isinstance(r, int) else r for r in refs)))
     return built[-1]
 
 
