@@ -50,6 +50,12 @@ class _Written(threading.local):
         self.planned: set[int] = set()
         self.seen: set[int] = set()
 
+    def forget(self, marker: weakref.ref[_DumpMarker]) -> None:
+        """The dump of ``marker`` ended: drop its ids (unless a newer dump took over)."""
+        if self.marker is marker:
+            self.marker = None
+            self.planned, self.seen = set(), set()
+
 
 _written = _Written()
 
@@ -66,7 +72,7 @@ def plan(node: Any) -> tuple[_DumpMarker | None, list[Any]] | None:
     marker = None
     if not live or me in state.seen:  # a new dump (or pickle meets a node twice: another pickler)
         marker = _DumpMarker()
-        state.marker = weakref.ref(marker)
+        state.marker = weakref.ref(marker, state.forget)
         state.planned, state.seen = set(), set()
     ancestors = _unwritten_ancestors(node, state.seen)
     ids = [id(a) for a in ancestors]

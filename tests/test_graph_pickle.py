@@ -154,3 +154,10 @@ def test_unpickling_ignores_grad_mode_and_reads_the_older_format():
     y.backward()
     product, x = y.parents
     assert (y.data, y.label, product.data) == (7.0, "y", 6.0) and product.parents[0] is x and x.grad == 4.0
+
+
+def test_nothing_is_kept_once_a_dump_ends():
+    from microgrid import graph_pickle
+
+    pickle.dumps(chain_nodes(5000))
+    assert graph_pickle._written.seen == set() and graph_pickle._written.planned == set()
