@@ -18,38 +18,18 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
-from . import ops
+from . import graph_pickle, ops
+from .grad_mode import GRAD_MODE, is_grad_enabled, no_grad
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "Number"]
 
 Number: TypeAlias = int | float
 Operand: TypeAlias = "Value | int | float"
 
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a ``no_grad()`` block."""
-    return _grad_enabled
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block operations record no parents: results are leaves, no graph grows.
-
-    Use it for evaluation and for optimizer updates. Not thread-local.
-    """
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+_grad_enabled = GRAD_MODE.get  # bound once: Value() calls it for every non-leaf it builds
 
 
 def _to_float(data: object) -> float:
@@ -98,7 +78,7 @@ class Value:
     ) -> None:
         self.data = data if type(data) is float else _to_float(data)  # type: ignore[assignment]
         self.grad = 0.0
-        self._prev = _prev if _grad_enabled else ()
+        self._prev = _prev if not _prev or _grad_enabled() else ()
         self._op = _op
         self._aux = _aux
         self.label = label
@@ -138,21 +118,19 @@ class Value:
     # -- pickling -----------------------------------------------------------------------
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        """Pickle a graph of any depth: its non-leaf nodes as one flat list, not nested.
+        """Pickle a graph of any depth, each node once: shared nodes stay shared.
 
-        Leaves are pickled as themselves, so a pickle of (model, loss) still shares
-        the parameter Values between the two.
+        A leaf pickles as itself; a node as its fields and parents, preceded, the first
+        time a dump meets the graph, by its unwritten ancestors in topological order, so
+        pickle never recurses deeper than one node (see :mod:`microgrid.graph_pickle`).
         """
         if not self._prev:
             return (_leaf, (self.data, self.grad, self.label))
-        index: dict[int, int] = {}
-        records: list[tuple[float, float, str, float, str, tuple[int | Value, ...]]] = []
-        for node in self.topological_order():
-            if node._prev:
-                refs = tuple(index[id(p)] if p._prev else p for p in node._prev)
-                index[id(node)] = len(records)
-                records.append((node.data, node.grad, node._op, node._aux, node.label, refs))
-        return (_rebuild, (records,))
+        fields = (self.data, self.grad, self._op, self._aux, self.label, self._prev)
+        ahead = graph_pickle.plan(self)
+        if ahead is None:
+            return (_node, fields)
+        return (_node_after, (*ahead, *fields))
 
     # -- arithmetic ---------------------------------------------------------------------
 
@@ -192,6 +170,9 @@ class Value:
         return Value(-self.data, "", (self,), "neg")
 
     def __pow__(self, exponent: Operand) -> Value:
+        """self ** exponent; overflow gives +-inf. Zero to a negative power (-inf included)
+        raises ZeroDivisionError, as division by zero does (PyTorch gives inf); a negative
+        base needs an integer exponent (ValueError), and a Value exponent a positive base."""
         if isinstance(exponent, Value):
             if self.data <= 0.0:
                 raise ValueError(
@@ -230,9 +211,10 @@ class Value:
         return Value(ops.stable_sigmoid(self.data), "", (self,), "sigmoid")
 
     def relu(self) -> Value:
-        """max(0, x); its derivative at exactly 0 is taken as 0."""
+        """max(0, x); its derivative at exactly 0 is taken as 0. NaN propagates (relu(nan) is
+        nan, with derivative 1, as in PyTorch): only x <= 0 is clamped."""
         x = self.data
-        return Value(x if x > 0.0 else 0.0, "", (self,), "relu")
+        return Value(0.0 if x <= 0.0 else x, "", (self,), "relu")
 
     def abs(self) -> Value:
         """|x|; its derivative at exactly 0 is taken as 0."""
@@ -264,9 +246,13 @@ class Value:
 
     @staticmethod
     def sum(values: Iterable[Operand]) -> Value:
-        """The sum of many Values as one node (instead of a chain of n-1 additions)."""
+        """The sum of many Values as one node (instead of a chain of n-1 additions).
+
+        Exact-then-rounded (``math.fsum``) for finite sums; where that overflows it is
+        inf, and inf + -inf is nan, as chained ``+`` and ``torch.sum`` give.
+        """
         vs = tuple(v if isinstance(v, Value) else _lift(v, "sum") for v in values)
-        return Value(math.fsum(v.data for v in vs), "", vs, "sum")
+        return Value(ops.float_sum([v.data for v in vs]), "", vs, "sum")
 
     @staticmethod
     def logsumexp(values: Iterable[Operand]) -> Value:
@@ -359,14 +345,32 @@ def _leaf(data: float, grad: float, label: str) -> Value:
     return leaf
 
 
+def _node(data: float, grad: float, op: str, aux: float, label: str, parents: tuple[Value, ...]) -> Value:
+    """Unpickle one non-leaf node (its parents are already rebuilt; grad mode is ignored)."""
+    node = Value.__new__(Value)
+    node.data, node.grad, node._op, node._aux, node.label, node._prev = data, grad, op, aux, label, parents
+    return node
+
+
+def _node_after(
+    _marker: object,
+    _ancestors: list[Value],
+    data: float,
+    grad: float,
+    op: str,
+    aux: float,
+    label: str,
+    parents: tuple[Value, ...],
+) -> Value:
+    """Unpickle a node whose unwritten ancestors were sent ahead (already rebuilt, in order)."""
+    return _node(data, grad, op, aux, label, parents)
+
+
 def _rebuild(records: list[tuple[float, float, str, float, str, tuple[int | Value, ...]]]) -> Value:
-    """Inverse of Value.__reduce__: rebuild the non-leaf nodes in order; the last is the root."""
+    """Unpickle the format before graph_pickle (records of non-leaf nodes, the root last)."""
     built: list[Value] = []
     for data, grad, op, aux, label, refs in records:
-        node = Value.__new__(Value)
-        node.data, node.grad, node._op, node._aux, node.label = data, grad, op, aux, label
-        node._prev = tuple(built[r] if isinstance(r, int) else r for r in refs)
-        built.append(node)
+        built.append(_node(data, grad, op, aux, label, tuple(built[r] if isinstance(r, int) else r for r in refs)))
     return built[-1]
 
 

@@ -69,7 +69,12 @@ def mse(predictions: Predictions, targets: object) -> Value:
 
 
 def cross_entropy(logits: Predictions, targets: object) -> Value:
-    """Softmax cross-entropy -log softmax(z)_y, averaged over examples; stable for any logits.
+    """Softmax cross-entropy -log softmax(z)_y, averaged over examples; stable for any finite logits.
+
+    Computed as PyTorch does, from logits shifted by their maximum m (a constant: the
+    loss does not depend on it): log(sum_i exp(z_i - m)) - (z_y - m). Unshifted,
+    logsumexp(z) - z_y loses everything below z's last digit: at z = (1e17, 1e17) it
+    gave 0.0 instead of log 2.
 
     Args:
         logits: n Values (one example, pre-softmax) or a batch of such lists.
@@ -80,5 +85,7 @@ def cross_entropy(logits: Predictions, targets: object) -> Value:
     for z, y in zip(examples, ys):
         if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= int(y) < len(z):
             raise ValueError(f"cross_entropy() target must be a class index in [0, {len(z)}), got {y!r}")
-        losses.append(Value.logsumexp(z) - z[int(y)])
+        m = Value(max(v.data if isinstance(v, Value) else Value(v).data for v in z))
+        shifted = [v - m for v in z]
+        losses.append(Value.logsumexp(shifted) - shifted[int(y)])
     return losses[0] if len(losses) == 1 else Value.sum(losses) * (1.0 / len(losses))

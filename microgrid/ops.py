@@ -20,6 +20,7 @@ __all__ = [
     "safe_exp",
     "stable_sigmoid",
     "safe_pow",
+    "float_sum",
     "log_sum_exp",
 ]
 
@@ -55,8 +56,11 @@ def safe_pow(base: float, exponent: float) -> float:
     """base ** exponent as a real float; overflow gives +-inf, never an exception.
 
     Raises ValueError for a negative base with a non-integer exponent (a complex result)
-    and ZeroDivisionError for zero raised to a negative power.
+    and ZeroDivisionError for zero raised to any negative power, -inf included: 0 ** -c
+    is 1 / 0 ** c, and the engine raises on division by zero (PyTorch returns inf).
     """
+    if base == 0.0 and exponent < 0.0:
+        raise ZeroDivisionError(f"0.0 cannot be raised to a negative power ({exponent!r})")
     try:
         return math.pow(base, exponent)
     except OverflowError:
@@ -64,9 +68,16 @@ def safe_pow(base: float, exponent: float) -> float:
             return -math.inf
         return math.inf
     except ValueError:
-        if base == 0.0 and exponent < 0.0:
-            raise ZeroDivisionError(f"0.0 cannot be raised to a negative power ({exponent!r})") from None
         raise ValueError(f"pow() of a negative base needs an integer exponent, got {base!r} ** {exponent!r}") from None
+
+
+def float_sum(xs: Sequence[float]) -> float:
+    """math.fsum's correctly rounded sum, or, where fsum raises (an overflow, inf + -inf),
+    the plain left-to-right float sum: inf or nan, as ``a + b`` gives."""
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):
+        return sum(xs, 0.0)
 
 
 def log_sum_exp(xs: Sequence[float]) -> float:
@@ -95,8 +106,10 @@ def mul_back(node: Node, g: float) -> tuple[float, ...]:
 
 
 def div_back(node: Node, g: float) -> tuple[float, ...]:
-    a, b = node._prev
-    return (g / b.data, -g * a.data / (b.data * b.data))
+    """d(a/b)/db = -(a/b)/b, from the output: b*b would underflow (b = 1e-200) or overflow
+    (b = 1e200); this is PyTorch's order of operations."""
+    b = node._prev[1].data
+    return (g / b, -g * (node.data / b))
 
 
 def neg_back(node: Node, g: float) -> tuple[float, ...]:
@@ -104,13 +117,18 @@ def neg_back(node: Node, g: float) -> tuple[float, ...]:
 
 
 def pow_back(node: Node, g: float) -> tuple[float, ...]:
-    """d(a**c)/da = c * a**(c-1) for a constant exponent c (kept in node._aux)."""
+    """d(a**c)/da = c * a**(c-1) for a constant exponent c (kept in node._aux).
+
+    As in PyTorch: 0 for c == 0; at a == 0 with 0 < c < 1, a**(c-1) is +inf, so the
+    result is the IEEE product c * inf * g: inf for g > 0, and nan for g == 0 (the
+    backward of ``x**0.5 * 0.0`` at x = 0 is nan, as in PyTorch and JAX).
+    """
     (a,) = node._prev
     c = node._aux
     if c == 0.0:
         return (0.0,)
     if a.data == 0.0 and c < 1.0:
-        return (math.copysign(math.inf, g * c),)
+        return (c * math.inf * g,)
     return (c * safe_pow(a.data, c - 1.0) * g,)
 
 
@@ -139,7 +157,8 @@ def sigmoid_back(node: Node, g: float) -> tuple[float, ...]:
 
 
 def relu_back(node: Node, g: float) -> tuple[float, ...]:
-    return (g if node._prev[0].data > 0.0 else 0.0,)
+    """0 where the forward clamped (x <= 0), else g: a NaN input passes g, as in PyTorch."""
+    return (0.0 if node._prev[0].data <= 0.0 else g,)
 
 
 def abs_back(node: Node, g: float) -> tuple[float, ...]:

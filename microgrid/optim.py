@@ -38,9 +38,12 @@ class Optimizer:
         self._scratch_arrays: list[Any] = [None] * len(self.params)
 
     def zero_grad(self) -> None:
-        """Set every parameter's grad to zero (0.0, or zeros of the array's shape)."""
+        """Set every parameter's grad to zero (0.0, or zeros of the array's shape).
+
+        An inf or nan grad is cleared too, as in PyTorch (``grad * 0.0`` would keep nan).
+        """
         for p in self.params:
-            p.grad = p.grad * 0.0
+            p.grad = _zeros_like(p.grad)
 
     def step(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -111,8 +114,8 @@ class Adam(Optimizer):
         self.betas = (float(b1), float(b2))
         self.eps = float(eps)
         self.t = 0
-        self._m_sums: list[Any] = [p.grad * 0.0 for p in self.params]
-        self._v_sums: list[Any] = [p.grad * 0.0 for p in self.params]
+        self._m_sums: list[Any] = [_zeros_like(p.grad) for p in self.params]
+        self._v_sums: list[Any] = [_zeros_like(p.grad) for p in self.params]
 
     @property
     def m(self) -> list[Any]:
@@ -162,6 +165,11 @@ class Adam(Optimizer):
 def _is_array(x: Any) -> bool:
     """A NumPy array (updated in place) rather than a number (rebound)."""
     return hasattr(x, "shape")
+
+
+def _zeros_like(grad: Any) -> Any:
+    """0.0 for a number, a new zero array of the same shape and dtype for an array."""
+    return _np().zeros_like(grad) if _is_array(grad) else 0.0
 
 
 def _np() -> Any:

@@ -239,6 +239,34 @@ def test_pow_overflow_gives_inf():
     assert (Value(-10.0) ** 401).data == -math.inf
 
 
+def test_sum_is_exact_when_finite_and_inf_or_nan_when_not():
+    assert Value.sum([Value(1e16), Value(1.0), Value(-1e16)]).data == 1.0  # left to right: 0.0
+    assert Value.sum([Value(0.1)] * 10).data == 1.0  # left to right: 0.9999999999999999
+    assert Value.sum([Value(1e308), Value(1e308)]).data == math.inf  # fsum: OverflowError
+    assert math.isnan(Value.sum([Value(math.inf), Value(-math.inf)]).data)  # fsum: ValueError
+
+
+def test_division_gradient_does_not_square_the_denominator():
+    a, b = Value(1.0), Value(1e-200)
+    (a / b).backward()  # before: ZeroDivisionError (b * b underflows to 0)
+    assert (a.grad, b.grad) == (1e200, -math.inf)  # -1/b**2 overflows
+    a, b = Value(1e200), Value(1e200)
+    (a / b).backward()  # before: b.grad 0.0 (b * b overflows to inf)
+    assert (a.grad, b.grad) == (1e-200, -1e-200)
+
+
+def test_pow_gradient_at_zero_is_the_ieee_product():
+    x = Value(0.0)
+    (x**0.5 * 0.0).backward()  # 0.5 * 0**-0.5 * 0 = 0.5 * inf * 0 (before: inf)
+    assert math.isnan(x.grad)
+    x = Value(0.0)
+    (x**0.5).backward()
+    assert x.grad == math.inf
+    for exponent in (-1, -math.inf):  # before: ** -inf gave inf while ** -1 raised
+        with pytest.raises(ZeroDivisionError, match="negative power"):
+            Value(0.0) ** exponent
+
+
 def test_dot_is_one_node_with_2n_plus_1_parents():
     w = [Value(float(i)) for i in range(784)]
     x = [0.5] * 784

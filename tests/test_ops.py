@@ -86,3 +86,13 @@ def test_sum_and_logsumexp_gradients():
     total = sum(math.exp(v) for v in (0.1, -2.0, 3.0))
     for y, v in zip(ys, (0.1, -2.0, 3.0)):
         assert y.grad == pytest.approx(math.exp(v) / total, rel=1e-14)
+
+
+def test_relu_propagates_nan_with_a_consistent_derivative():
+    """relu clamps only x <= 0: nan is passed through, and so is its gradient (before: 0.0, 0.0)."""
+    value, g = grads(lambda a: a.relu(), math.nan)
+    assert math.isnan(value) and g == [1.0]
+    assert grads(lambda a: a.relu(), math.inf) == (math.inf, [1.0])
+    assert grads(lambda a: a.relu(), -math.inf) == (0.0, [0.0])
+    value, g = grads(lambda a: (a * 2.0).relu() + a, math.nan)
+    assert math.isnan(value) and g == [3.0]
