@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates the pictures of the docs with microgrid's own commands (run from the repository root).
 set -euo pipefail
-python -m microgrid draw chain -o docs/images/chain.svg
+python -m microgrid draw chain --rankdir TB -o docs/images/chain.svg
+python -m microgrid draw layer --rankdir TB -o docs/images/layer.svg
+# the bundled model (784-256-10)
 python -m microgrid show weights -o docs/images/weights.png
 python -m microgrid show curves -o docs/images/curves.png
-python -m microgrid draw layer -o docs/images/layer.svg
+# the notes' network as bundled (python -m microgrid train --preset notes)
+notes=microgrid/digits/models/notes.npz
+python -m microgrid show weights --model "$notes" -o docs/images/notes-weights.png
+python -m microgrid show curves --model "$notes" -o docs/images/notes-curves.png
+python -m microgrid show activations demos/digits/5.png --model "$notes" -o docs/images/notes-activations-5.png

@@ -41,7 +41,31 @@ def blocks(text: str) -> list[Block]:
     return out
 
 
+def reader_directory(scratch: Path) -> Path:
+    """A directory that looks like the repository root to a command: a link to each of the
+    repository's top-level entries, in ``scratch``, so what a page's commands write
+    (model.npz, chain.svg) lands in the scratch directory, not in the repository."""
+    for entry in ROOT.iterdir():
+        if entry.name != ".git" and not (scratch / entry.name).exists():
+            (scratch / entry.name).symlink_to(entry)
+    return scratch
+
+
+def reader_environment() -> dict[str, str]:
+    """The environment of a reader's plain shell: the test's own, with no helper variable
+    a reader would not have, and the checkout importable (as ``pip install -e .`` makes it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROGRID")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 def run_block(block: Block, namespace: dict, cwd: Path) -> str:
+    """Run one block in ``cwd``, made to look like the repository root; returns what it printed.
+
+    Python blocks run in ``namespace`` (shared by the page's blocks); each line of an sh
+    block runs in its own bash, as a reader would type it.
+    """
+    cwd = reader_directory(cwd)
     if block.kind == "python":
         buffer = io.StringIO()
         old = os.getcwd()
@@ -53,7 +77,7 @@ def run_block(block: Block, namespace: dict, cwd: Path) -> str:
             os.chdir(old)
         return buffer.getvalue()
     output = []
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MICROGRID_ROOT": str(ROOT)}
+    env = reader_environment()
     for command in block.code.strip().splitlines():
         if not command.strip() or command.lstrip().startswith("#"):
             continue

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from docs_exec import ROOT, blocks, matches, run_page
+from docs_exec import ROOT, Block, blocks, matches, run_block, run_page
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
@@ -22,6 +22,27 @@ def test_every_page_has_running_code():
     for page in PAGES:
         if page.name != "index.md" and page.parent.name != "reference":
             assert blocks(page.read_text()), f"{page} has no code block"
+
+
+def test_commands_run_from_a_scratch_copy_of_the_root(tmp_path):
+    # a reader runs a page's commands from the repository root: they see its files, but
+    # what they write must not land in the repository
+    block = Block("sh", "ls -d README.md demos/digits\ntouch written-by-a-page.txt\n", None, 1)
+    assert run_block(block, {}, tmp_path) == "README.md\ndemos/digits\n"
+    assert (tmp_path / "written-by-a-page.txt").is_file()
+    assert not (ROOT / "written-by-a-page.txt").exists()
+
+
+def test_commands_see_no_helper_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROGRID_ROOT", str(ROOT))
+    block = Block("sh", 'echo "[${MICROGRID_ROOT:-}]"\n', None, 1)
+    assert run_block(block, {}, tmp_path) == "[]\n"
+
+
+def test_no_page_uses_a_helper_variable():
+    for page in PAGES:
+        for block in blocks(page.read_text()):
+            assert "$MICROGRID" not in block.code, f"{page.name} line {block.line}: a reader has no $MICROGRID_*"
 
 
 def test_matches_wildcards():
