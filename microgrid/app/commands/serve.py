@@ -20,7 +20,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this machine)")
     p.add_argument("--port", type=int, default=8000, help="the port (default: 8000; 0 picks a free one)")
-    p.add_argument("--model", type=Path, help="a model file written by train, offered first (default: the bundled 98%% model)")
+    p.add_argument(
+        "--model", type=Path, help="a model file written by train, offered first (default: the bundled 98%% model)"
+    )
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
 
 

@@ -2,7 +2,7 @@
 
 GET  /api/models                          the models and the default
 GET  /api/network?model=NAME              sizes, activations, strongest edges per layer
-GET  /api/example?index=I                 training image I (784 inputs in [0, 1]) and its label
+GET  /api/example?index=I&model=NAME      training image I (784 inputs in [0, 1]), its label, the model's reading
 POST /api/predict {model, width, height, pixels}            the drawing as predict reads it, every layer
 POST /api/neuron  {model, layer, index, image}              what one neuron looks for
 POST /api/nudges  {model, image, target}                    one example's nudges (scalar engine)
@@ -61,8 +61,10 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
             raise ApiError(400, f"'index' must be a whole number, got {raw[:20]!r}")
         images, labels = state.training_images()
         index = integer({"index": int(raw)}, "index", lo=0, hi=len(images) - 1)
+        model, meta = state.model(request.query_params.get("model"))
         image = images[index].reshape(784).astype(np.float64) * PIXEL_SCALE
-        return JSONResponse({"index": index, "label": int(labels[index]), "image": image.tolist()})
+        reading = await run_in_threadpool(lighting.predict, model, meta, image)
+        return JSONResponse({"index": index, "label": int(labels[index]), "image": image.tolist(), "reading": reading})
 
     async def predict(request: Request) -> JSONResponse:
         data = await read_json(request)
