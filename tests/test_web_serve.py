@@ -1,0 +1,47 @@
+"""``python -m microgrid serve`` as a user runs it: a real server on a free loopback port."""
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+pytest.importorskip("starlette", reason="the web app needs the web extra: pip install 'microgrid[web]'")
+pytest.importorskip("uvicorn", reason="the web app needs the web extra: pip install 'microgrid[web]'")
+
+from web_server import ROOT, running_server  # noqa: E402
+
+from microgrid.digits.fast import FastMLP  # noqa: E402
+from microgrid.digits.model_file import save_model  # noqa: E402
+
+
+def test_serve_prints_the_url_serves_the_page_and_stops_on_ctrl_c(tmp_path):
+    path = save_model(tmp_path / "mine.npz", FastMLP(784, [12, 10], seed=3), {"config": {"loss": "mse"}})
+    with running_server("--model", str(path)) as (url, proc):
+        assert url.startswith("http://127.0.0.1:")
+        page = urllib.request.urlopen(url).read().decode()
+        assert "<canvas" not in page and 'src="/static/app.js"' in page  # the panels are built by the modules
+        listing = json.loads(urllib.request.urlopen(url + "api/models").read())
+        assert listing["default"] == "mine"
+        assert {m["name"] for m in listing["models"]} >= {"digits", "notes", "mine"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+        assert "stopped" in proc.stderr.read()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "70000"], "--port must be in [0, 65535], got 70000"),
+        (["--model", "no-such.npz"], "no-such.npz: no such model file"),
+    ],
+)
+def test_serve_errors_are_one_line(args, message, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "microgrid", "serve", *args], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and message in done.stderr
