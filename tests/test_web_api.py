@@ -1,5 +1,6 @@
 """The web app's JSON API, checked against the engines themselves and hand-derived formulas."""
 
+import base64
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,13 @@ def test_predict_prepares_the_drawing_as_predict_does(client):
     model, _ = default_model()
     hidden = model.forward_all(expected_image[None])[1][0]
     assert np.allclose(got["layers"][0], hidden, rtol=1e-6, atol=1e-6)
+
+
+def test_the_page_s_base64_bytes_read_as_the_list_of_numbers(client):
+    canvas = one_stroke().astype(np.uint8)
+    encoded = base64.b64encode(canvas.tobytes()).decode()
+    as_bytes = client.post("/api/predict", json={"width": 120, "height": 100, "pixels_base64": encoded}).json()
+    assert as_bytes == client.post("/api/predict", json=body(canvas.astype(float))).json()
 
 
 def test_notes_model_reads_sigmoid_activations_without_probabilities(client, mnist):
@@ -196,6 +204,10 @@ def test_chain_matches_the_hand_derivation_and_central_differences(client):
         ("/api/predict", b"", 400, "no body"),
         ("/api/predict", json.dumps({"width": 10, "height": 10, "pixels": [0] * 99}).encode(), 400, "got 99"),
         ("/api/predict", b'{"width": 10, "height": 10, "pixels": [NaN]}', 400, "NaN"),
+        ("/api/predict", json.dumps({"width": 10, "height": 10, "pixels": [1] * 99 + [True]}).encode(), 400, "true"),
+        ("/api/predict", b'{"width": 10, "height": 10, "pixels_base64": "AAAA"}', 400, "100 bytes (10x10), got 3"),
+        ("/api/predict", b'{"width": 10, "height": 10, "pixels_base64": "%%%"}', 400, "not base64"),
+        ("/api/predict", b'{"width": 10, "height": 10}', 400, "either 'pixels'"),
         ("/api/predict", b'{"width": 10, "height": 10, "pixels": [' + b"0," * 99 + b"1e999]}", 400, "non-finite"),
         ("/api/predict", json.dumps({"width": 10, "height": 10, "pixels": [0] * 100}).encode(), 422, "all one colour"),
         ("/api/predict", json.dumps({"width": 10, "height": 10, "pixels": [300] * 100}).encode(), 422, "[0, 255]"),

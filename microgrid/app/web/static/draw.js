@@ -69,10 +69,11 @@ export function drawPanel() {
     dirty = false;
     busy = true;
     const rgba = ctx.getImageData(0, 0, SIDE, SIDE).data;
-    const pixels = new Array(SIDE * SIDE);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[4 * i + 3];   // the ink is the alpha
+    let bytes = "";
+    for (let i = 0; i < SIDE * SIDE; i++) bytes += String.fromCharCode(rgba[4 * i + 3]);   // the ink is the alpha
     try {
-      const reading = await postJSON("/api/predict", { model: state.model, width: SIDE, height: SIDE, pixels });
+      const reading = await postJSON("/api/predict",
+        { model: state.model, width: SIDE, height: SIDE, pixels_base64: btoa(bytes) });
       show(reading);
       state.image = reading.image;
       state.reading = reading;
