@@ -5,3 +5,5 @@ python -m microgrid draw chain -o docs/images/chain.svg
 python -m microgrid show weights -o docs/images/weights.png
 python -m microgrid show curves -o docs/images/curves.png
 python -m microgrid draw layer -o docs/images/layer.svg
+# The live page's panels (needs the web and test extras and /usr/bin/chromium)
+python docs/live_pictures.py -o docs/images

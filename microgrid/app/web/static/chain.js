@@ -5,8 +5,7 @@ import { el, fmt, postJSON, showError } from "./api.js";
 const SLIDERS = [
   ["w", "w(L)", -4, 4, 1.2], ["b", "b(L)", -4, 4, -0.4], ["a_prev", "a(L-1)", 0, 1, 0.6], ["y", "y", 0, 1, 1.0],
 ];
-const FACTOR_NAMES = ["∂(w(L) a(L-1))/∂w(L) = a(L-1)", "∂z(L)/∂(w(L) a(L-1)) = 1", "∂a(L)/∂z(L) = σ'(z(L))",
-  "∂(a(L) − y)/∂a(L) = 1", "∂C0/∂(a(L) − y) = 2(a(L) − y)"];
+const FACTOR_NAMES = ["a(L-1)", "1", "σ'(z(L))", "1", "2(a(L) − y)"];   // each arrow's local derivative
 
 export function chainPanel() {
   const inputs = {};
@@ -61,7 +60,8 @@ export function chainPanel() {
       el("div", { class: "chain-leaves" }, node("a(L-1)"), node("b(L)"), node("y")),
       el("div", { class: "chain-path" }, ...r.path.flatMap((name, i) => (i ? [arrow(r.path[i - 1], name), node(name)] : [node(name)]))));
     product.replaceChildren(
-      el("p", { text: "dC0/dw(L) = " + FACTOR_NAMES.join(" × ") }),
+      el("p", { text: "dC0/dw(L) = the product of the local derivatives on the arrows from w(L) to C0" }),
+      el("p", { text: "= " + FACTOR_NAMES.join(" × ") }),
       el("p", { text: "= " + r.factors.map((f) => fmt(f)).join(" × ") + ` = ${fmt(r.product, 6)}` , id: "chain-factors", "data-value": String(r.product) }),
       el("p", {}, "the engine's w(L).grad after backward(): ",
         el("strong", { id: "dC0-dw", "data-value": String(r.dC0_dw), text: fmt(r.dC0_dw, 6) })));

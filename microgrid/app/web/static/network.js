@@ -4,7 +4,7 @@ import { el, getJSON, showError, state } from "./api.js";
 import { cssSigned } from "./paint.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const W = 900, H = 400, PIXEL = 10, TOP = 60;
+const W = 900, H = 370, PIXEL = 10, TOP = 56;
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -85,13 +85,16 @@ export function networkPanel() {
       }
     });
     picture.append(nodes);
-    const heads = ["input a(0): 784 pixels", ...net.sizes.slice(1, -1).map((n, i) => `hidden layer ${i + 1}: ${n} (${net.activations[i]})`),
-      `output: 10 (${net.activations[net.activations.length - 1]})`];
-    heads.forEach((text, l) => {
-      const x = l === 0 ? 20 + 14 * PIXEL : positions[l][0][0];
-      const t = svg("text", { x, y: 30, class: "layer-label", "text-anchor": "middle" });
-      t.textContent = text;
-      picture.append(t);
+    const last = net.sizes.length - 1;
+    const heads = net.sizes.map((n, l) => l === 0 ? ["input a(0)", "784 pixels"]
+      : [l === last ? "output" : `hidden layer ${l}`, `${n} neurons, ${net.activations[l - 1]}`]);
+    heads.forEach(([name, detail], l) => {
+      const x = l === 0 ? 20 + 14 * PIXEL : Math.min(W - 70, positions[l][0][0]);
+      [[name, 22], [detail, 40]].forEach(([text, y]) => {
+        const t = svg("text", { x, y, class: "layer-label", "text-anchor": "middle" });
+        t.textContent = text;
+        picture.append(t);
+      });
     });
     caption.textContent = `${net.sizes.join("-")} network. Edges: the ${net.edges[0].length} strongest weights of each layer `
       + "(blue positive, red negative). Click a neuron to see what it looks for.";

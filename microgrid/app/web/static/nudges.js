@@ -29,6 +29,11 @@ function edgesPicture(nudgeW, id) {
       const c = document.createElementNS(SVG, "circle");
       Object.entries({ cx: x, cy: y(i, n), r: 6, fill: "#444" }).forEach(([a, b]) => c.setAttribute(a, b));
       pic.append(c);
+      const label = document.createElementNS(SVG, "text");
+      Object.entries({ x: x < w / 2 ? x - 12 : x + 12, y: y(i, n) + 4, "text-anchor": x < w / 2 ? "end" : "start",
+        class: "digit-label" }).forEach(([a, b]) => label.setAttribute(a, b));
+      label.textContent = String(i);
+      pic.append(label);
     }
     const t = document.createElementNS(SVG, "text");
     Object.entries({ x, y: 12, "text-anchor": "middle", class: "layer-label" }).forEach(([a, b]) => t.setAttribute(a, b));
@@ -90,10 +95,11 @@ export function nudgesPanel() {
 
   function show(r) {
     const L = r.layers.length, last = r.layers[L - 1];
+    const widest = Math.max(1e-12, ...last.nudge_a.map(Math.abs));
     const rows = last.a.map((a, j) => el("tr", { "data-index": String(j), class: j === r.target ? "chosen" : "" },
       el("td", { text: String(j) }), cell(a), cell(r.y[j]), cell(last.grad_a[j]), cell(last.nudge_a[j], { class: "nudge" }),
       el("td", {}, el("div", { class: "hbar " + (last.nudge_a[j] >= 0 ? "up" : "down"),
-        style: `width:${Math.round(60 * Math.min(1, Math.abs(last.nudge_a[j]) / 2))}px` }))));
+        style: `width:${Math.round(60 * Math.abs(last.nudge_a[j]) / widest)}px` }))));
     const table = el("table", { id: "output-nudges" },
       el("tr", {}, ...["j", "a_j(L)", "y_j", "dC0/da_j(L)", "nudge −dC0/da_j(L)", ""].map((t) => el("th", { text: t }))), ...rows);
     const hidden = r.layers.slice(0, -1).reverse().map((layer) => {
@@ -107,8 +113,8 @@ export function nudgesPanel() {
       el("h4", { text: `Three ways to raise a_${t.index}(L) = ${fmt(t.a)} (dC0/dz_${t.index}(L) = ${fmt(t.grad_z)})` }),
       el("p", { "data-value": String(t.bias_nudge), id: "bias-nudge", text: `1. its bias: b_${t.index}(L) = ${fmt(t.bias)}, nudge ${fmt(t.bias_nudge)}` }),
       el("p", { text: `2. its weights, most where a_k(L-1) is bright: ` + topEntries(t.weight_nudges, 4)
-        .map(([k, v]) => `w_${t.index}${k}: ${fmt(v, 3)} (a_${k}(L-1) = ${fmt(t.prev_a[k], 2)})`).join(", ") }),
-      el("p", { text: `3. the previous activations, in proportion to w_${t.index}k(L): ` + topEntries(t.activation_nudges, 4)
+        .map(([k, v]) => `w_${t.index},${k}: ${fmt(v, 3)} (a_${k}(L-1) = ${fmt(t.prev_a[k], 2)})`).join(", ") }),
+      el("p", { text: `3. the previous activations, in proportion to w_${t.index},k(L): ` + topEntries(t.activation_nudges, 4)
         .map(([k, v]) => `a_${k}(L-1): ${fmt(v, 3)} (w = ${fmt(t.weights[k], 2)})`).join(", ") }));
     const pictures = last.nudge_w ? [el("div", { class: "col" },
       el("h4", { text: "weight nudges −dC0/dw_jk(L) as edges" }), edgesPicture(last.nudge_w, "nudge-edges"))] : [];
@@ -146,8 +152,10 @@ export function nudgesPanel() {
       fillModels(await onModelsChanged());
       modelMenu.value = r.model;
       stepOut.replaceChildren(el("span", { id: "step-costs", text: `Gradient step ${r.steps} (learning rate ${r.lr}) on training images `
-        + `${r.start} to ${r.start + r.count - 1}: cost ${fmt(r.cost_before, 5)} before, ${fmt(r.cost_after, 5)} after. `
-        + `The stepped network is "${r.model}" in the menus.` }));
+        + `${r.start} to ${r.start + r.count - 1}: their average cost was ${fmt(r.cost_before, 5)} before, ${fmt(r.cost_after, 5)} after. `
+        + `The stepped network is "${r.model}" in the menus; the table above now shows it`
+        + (batchOut.childElementCount ? " (the mini-batch view is of the network before the step)." : ".") }));
+      if (state.image) await backprop();
       showError(error, null);
     } catch (err) { showError(error, err); }
     step.disabled = false;
