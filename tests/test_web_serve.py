@@ -2,6 +2,7 @@
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -36,9 +37,16 @@ def test_serve_prints_the_url_serves_the_page_and_stops_on_ctrl_c(tmp_path):
     [
         (["--port", "70000"], "--port must be in [0, 65535], got 70000"),
         (["--model", "no-such.npz"], "no-such.npz: no such model file"),
+        (["--port", "taken"], None),
+        (["--host", "no.such.host.invalid"], "cannot listen on no.such.host.invalid:8000"),
     ],
 )
 def test_serve_errors_are_one_line(args, message, tmp_path):
+    if args == ["--port", "taken"]:
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args, message = ["--port", str(taken.getsockname()[1])], "cannot listen on 127.0.0.1:"
     done = subprocess.run(
         [sys.executable, "-m", "microgrid", "serve", *args], capture_output=True, text=True, cwd=tmp_path, timeout=60,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},

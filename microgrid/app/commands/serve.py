@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,32 +38,35 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise UserError(f"serve needs the web extra ({err.name} is missing): pip install 'microgrid[web]'") from None
     app = create_app(load_state(args.model))
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    _announce_when_started(server, args.host, args.open)
+    sock = _listen(args.host, args.port)
+    port = sock.getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{port}/"
+    print(f"microgrid serve: the notes, live, at {url}  (Ctrl-C stops)", flush=True)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(url)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     try:
-        server.run()
+        server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again
         pass
+    finally:
+        sock.close()
     print("microgrid serve: stopped", file=sys.stderr)
     return 0
 
 
-def _announce_when_started(server: Any, host: str, open_browser: bool) -> None:
-    """Print the URL (and open it) once uvicorn is listening, so port 0 shows the real port."""
-    original = server.startup
-
-    async def startup(sockets: Any = None) -> None:
-        await original(sockets=sockets)
-        if not server.started:
-            return
-        port = server.servers[0].sockets[0].getsockname()[1]
-        shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{port}/"
-        print(f"microgrid serve: the notes, live, at {url}  (Ctrl-C stops)", flush=True)
-        if open_browser:
-            import webbrowser
-
-            webbrowser.open(url)
-
-    server.startup = startup
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one), so the URL printed is the real one
+    and connections made before the server runs wait in the queue."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as err:
+        raise UserError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock

@@ -83,8 +83,11 @@ class BodyLimit:
         message = f"the request body is over the limit of {self.limit:,} bytes"
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > self.limit:
-            await _refuse(send, 413, message if length.isdigit() else "the Content-Length header is not a number")
+        if not length.isdigit():
+            await _refuse(send, 400, "the Content-Length header is not a number")
+            return
+        if int(length) > self.limit:
+            await _refuse(send, 413, message)
             return
         seen = 0
 

@@ -74,7 +74,7 @@ export function nudgesPanel() {
 
   function fillModels(listing) {
     const keep = modelMenu.value;
-    modelMenu.replaceChildren(...listing.models.filter((m) => m.sizes.length > 2 || m.sizes[1] <= 64)
+    modelMenu.replaceChildren(...listing.models.filter((m) => m.sizes.slice(1).every((n) => n <= 64))   // small enough for Values
       .map((m) => el("option", { value: m.name, text: m.name })));
     const names = [...modelMenu.options].map((o) => o.value);
     modelMenu.value = names.includes(keep) ? keep : (names.includes("notes") ? "notes" : names[0]);
