@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -256,6 +257,16 @@ def test_several_tabs_at_once(client):
     for i, got in enumerate(answers):
         expected = one_neuron_chain(a_prev=0.5, w=i / 10, b=0.1, y=1).highlight.grad if i % 2 else 1
         assert got == pytest.approx(expected)
+
+
+def test_a_slow_mini_batch_does_not_hold_up_another_tab(client, mnist):
+    x = to_inputs(mnist.train_images[:1])[0].tolist()
+    with ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(client.post, "/api/batch", json={"model": "notes", "image": x, "target": 5, "count": 100})
+        time.sleep(0.2)  # the batch is under way: 100 examples on the scalar engine take seconds
+        quick = client.post("/api/predict", json=body(one_stroke()))
+        assert quick.status_code == 200 and not slow.done()
+        assert slow.result().status_code == 200
 
 
 def test_a_part_adds_routes_and_page_files(state):

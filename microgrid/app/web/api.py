@@ -59,12 +59,16 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         raw = request.query_params.get("index", "0")
         if not raw.isdigit():
             raise ApiError(400, f"'index' must be a whole number, got {raw[:20]!r}")
-        images, labels = state.training_images()
-        index = integer({"index": int(raw)}, "index", lo=0, hi=len(images) - 1)
         model, meta = state.model(request.query_params.get("model"))
-        image = images[index].reshape(784).astype(np.float64) * PIXEL_SCALE
-        reading = await run_in_threadpool(lighting.predict, model, meta, image)
-        return JSONResponse({"index": index, "label": int(labels[index]), "image": image.tolist(), "reading": reading})
+
+        def work() -> dict[str, Any]:
+            images, labels = state.training_images()
+            index = integer({"index": int(raw)}, "index", lo=0, hi=len(images) - 1)
+            image = images[index].reshape(784).astype(np.float64) * PIXEL_SCALE
+            reading = lighting.predict(model, meta, image)
+            return {"index": index, "label": int(labels[index]), "image": image.tolist(), "reading": reading}
+
+        return JSONResponse(await run_in_threadpool(work))
 
     async def predict(request: Request) -> JSONResponse:
         data = await read_json(request)
@@ -87,10 +91,10 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         data = await read_json(request)
         name = text(data, "model", "notes")
         image, target = image784(data), integer(data, "target", lo=0, hi=9)
-        mlp = state.scalar(name)
 
         def work() -> dict[str, Any]:
-            with state.lock:  # the scalar copy's grads are shared
+            mlp = state.scalar(name)
+            with state.scalar_lock:  # the scalar copy's grads are shared
                 return nudges(mlp, image.tolist(), target)
 
         return JSONResponse({"model": name, **await run_in_threadpool(work)})
@@ -99,11 +103,12 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         data = await read_json(request)
         name = text(data, "model", "notes")
         image, target = image784(data), integer(data, "target", lo=0, hi=9)
-        x, labels, start = _batch(state, data)
-        mlp = state.scalar(name)
+        state.model(name)  # 404 for an unknown model before any work
 
         def work() -> dict[str, Any]:
-            with state.lock:
+            x, labels, start = _batch(state, data)
+            mlp = state.scalar(name)
+            with state.scalar_lock:
                 one = nudges(mlp, image.tolist(), target)
                 many = batch_nudges(mlp, x.tolist(), labels.tolist())
             return {"model": name, "start": start, "example": one, "batch": many}
@@ -115,9 +120,9 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         name = text(data, "model", "notes") or "notes"
         model, meta = state.model(name)
         lr = number(data, "lr", 3.0, lo=0.0, hi=100.0)
-        x, labels, start = _batch(state, data)
 
         def work() -> dict[str, Any]:
+            x, labels, start = _batch(state, data)
             stepped = copy.deepcopy(model)  # the fast path's grads live in the model: work on a copy
             before = stepped.loss_and_backward(x, labels, "mse")
             for p in stepped.parameters():

@@ -38,7 +38,9 @@ class AppState:
     def __init__(self, models: dict[str, tuple[FastMLP, dict[str, Any]]], default: str | None = None) -> None:
         if not models:
             raise ValueError("AppState needs at least one model")
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # held briefly: the models dict
+        self.scalar_lock = threading.Lock()  # held while a request uses a scalar copy (its grads are shared)
+        self._data_lock = threading.Lock()  # loading MNIST and building scalar copies, without blocking lookups
         self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}
         for name, (model, meta) in models.items():
             self.add_model(name, model, meta)
@@ -73,7 +75,7 @@ class AppState:
         """The scalar-engine copy of a model (``FastMLP.to_scalar``), built once per model."""
         model, _ = self.model(name)
         key = self.default if name is None else name
-        with self.lock:
+        with self._data_lock:
             cached = self._scalar.get(key)
             if cached is None or cached[0] is not model:
                 cached = self._scalar[key] = (model, model.to_scalar())
@@ -81,7 +83,7 @@ class AppState:
 
     def training_images(self) -> tuple[np.ndarray, np.ndarray]:
         """The bundled MNIST training set, loaded once: images (60000, 28, 28) uint8, labels (60000,)."""
-        with self.lock:
+        with self._data_lock:
             if self._train is None:
                 from ...digits.data import load_mnist
 
