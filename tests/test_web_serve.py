@@ -53,3 +53,15 @@ def test_serve_errors_are_one_line(args, message, tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr
+
+
+def test_the_listening_socket_says_tcp_so_answers_are_not_held_back_by_nagle():
+    from microgrid.app.commands.serve import _listen
+
+    sock = _listen("127.0.0.1", 0)
+    try:
+        # asyncio switches Nagle's algorithm off only for sockets whose proto says TCP; without that an
+        # answer written in two pieces waits 40 ms for the client's delayed ACK
+        assert sock.proto == socket.IPPROTO_TCP and sock.getsockname()[1] > 0
+    finally:
+        sock.close()
