@@ -72,7 +72,13 @@ def main() -> None:
         shots = {"draw": "#draw", "network": "#network"}
         for name, selector in shots.items():
             page.locator(selector).screenshot(path=str(args.out / f"live-{name}.png"))
-        page.click('#network-svg circle[data-layer="1"][data-index="6"]')
+        # the first-layer neuron the drawing lights up most
+        brightest = page.eval_on_selector_all(
+            '#network-svg [data-layer="1"]',
+            "es => es.reduce((b, e) => (Number(e.dataset.activation) > Number(b.dataset.activation) ? e : b))"
+            ".dataset.index",
+        )
+        page.click(f'#network-svg circle[data-layer="1"][data-index="{brightest}"]')
         page.wait_for_selector("#neuron-activation")
         page.wait_for_timeout(300)
         page.locator("#neuron-panel").screenshot(path=str(args.out / "live-neuron.png"))

@@ -43,11 +43,17 @@ export function chainPanel() {
     } catch (err) { showError(error, err); }
   }
 
-  function node(name) {
-    return el("div", { class: "chain-node", "data-node": name },
+  function node(name, leaf = false) {
+    const box = el("div", { class: "chain-node", "data-node": name },
       el("div", { class: "chain-name", text: name }),
       el("div", { text: `value ${fmt(chainState.values[name])}` }),
       el("div", { class: "grad", text: `grad ${fmt(chainState.grads[name])}` }));
+    if (leaf) {   // where a leaf joins the path, and that arrow's local derivative
+      for (const e of chainState.edges.filter((edge) => edge.from === name)) {
+        box.append(el("div", { class: "local", text: `→ ${e.to}, local ${fmt(e.local)}` }));
+      }
+    }
+    return box;
   }
 
   let chainState = null;
@@ -57,7 +63,7 @@ export function chainPanel() {
     const arrow = (from, to) => el("div", { class: "chain-edge", "data-edge": `${from}>${to}` },
       el("div", { text: "→" }), el("div", { class: "local", text: `local ${fmt(local[`${from}>${to}`])}` }));
     graph.replaceChildren(
-      el("div", { class: "chain-leaves" }, node("a(L-1)"), node("b(L)"), node("y")),
+      el("div", { class: "chain-leaves" }, node("a(L-1)", true), node("b(L)", true), node("y", true)),
       el("div", { class: "chain-path" }, ...r.path.flatMap((name, i) => (i ? [arrow(r.path[i - 1], name), node(name)] : [node(name)]))));
     product.replaceChildren(
       el("p", { text: "dC0/dw(L) = the product of the local derivatives on the arrows from w(L) to C0" }),

@@ -43,9 +43,9 @@ export function neuronPanel() {
       title.textContent = `Neuron ${j} of layer ${l} (${n.weights.length} weights)`;
       const f = SIGMA[n.activation];
       formula.replaceChildren(
-        el("p", { text: `weighted sum: Σ_k w_${j}k(${l}) a_k(${prev}) = ${fmt(n.weighted_sum)}` }),
+        el("p", { text: `weighted sum: Σ_k w_${j},k(${l}) a_k(${prev}) = ${fmt(n.weighted_sum)}` }),
         el("p", { text: `bias: b_${j}(${l}) = ${fmt(n.bias)}` }),
-        el("p", { text: `z_${j}(${l}) = Σ_k w_${j}k(${l}) a_k(${prev}) + b_${j}(${l}) = ${fmt(n.z)}` }),
+        el("p", { text: `z_${j}(${l}) = Σ_k w_${j},k(${l}) a_k(${prev}) + b_${j}(${l}) = ${fmt(n.z)}` }),
         el("p", { id: "neuron-activation",
           text: `a_${j}(${l}) = ${f ? `${f}(z_${j}(${l}))` : `z_${j}(${l})`} = ${fmt(n.a)}` }),
         el("p", { class: "note", text: state.image ? "" : "Draw a digit to see the weighted inputs." }));
