@@ -90,7 +90,8 @@ export function drawPanel() {
   function show(reading) {
     greyImage(seen, reading.image);
     const out = reading.probabilities || reading.layers[reading.layers.length - 1];
-    bars(barBox, out, { highlight: reading.digit, scale: reading.probabilities ? 1 : null });
+    const unit = out.every((v) => v >= 0 && v <= 1);   // probabilities and sigmoid outputs: bars on a 0-1 scale
+    bars(barBox, out, { highlight: reading.digit, scale: unit ? 1 : null });
     answer.textContent = String(reading.digit);
     note.textContent = reading.probabilities
       ? "Bars: the softmax probabilities of the ten output neurons."
