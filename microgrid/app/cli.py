@@ -1,4 +1,4 @@
-"""The command line: ``python -m microgrid {train,check,predict,draw,show}``.
+"""The command line: ``python -m microgrid {train,check,predict,draw,show,serve}``.
 
 Every user error (a bad flag value, a missing or damaged file) ends in one line on stderr
 and a non-zero exit code, never a traceback.
@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from .commands import check, draw, predict, show, train
+from .commands import check, draw, predict, serve, show, train
 from .errors import UserError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS: dict[str, ModuleType] = {"train": train, "check": check, "draw": draw, "predict": predict, "show": show}
+COMMANDS: dict[str, ModuleType] = {
+    "train": train, "check": check, "draw": draw, "predict": predict, "show": show, "serve": serve,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,74 @@
+"""``python -m microgrid serve``: the notes, live, in a browser (the ``web`` extra)."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="the notes, live: draw a digit and watch the network think (a local web page)",
+        description="Serve the notes' pictures as a live page: draw a digit, watch the network light up, see what a "
+        "neuron looks for, backpropagation as nudges, and the chain rule with sliders. Every number is computed "
+        "by microgrid in Python. Needs the web extra: pip install 'microgrid[web]'. Stop with Ctrl-C.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this machine)")
+    p.add_argument("--port", type=int, default=8000, help="the port (default: 8000; 0 picks a free one)")
+    p.add_argument(
+        "--model", type=Path, help="a model file written by train, offered first (default: the bundled 98%% model)"
+    )
+    p.add_argument("--open", action="store_true", help="open the page in the default web browser")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port must be in [0, 65535], got {args.port}")
+    try:
+        import uvicorn
+
+        from ..web.server import create_app
+        from ..web.state import load_state
+    except ImportError as err:
+        raise UserError(f"serve needs the web extra ({err.name} is missing): pip install 'microgrid[web]'") from None
+    app = create_app(load_state(args.model))
+    sock = _listen(args.host, args.port)
+    port = sock.getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{port}/"
+    print(f"microgrid serve: the notes, live, at {url}  (Ctrl-C stops)", flush=True)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(url)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again
+        pass
+    finally:
+        sock.close()
+    print("microgrid serve: stopped", file=sys.stderr)
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one), so the URL printed is the real one
+    and connections made before the server runs wait in the queue."""
+    try:
+        family, kind, proto, _, _ = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        # proto must say TCP: asyncio turns Nagle's algorithm off only on sockets that say so, and with it
+        # on, an answer sent in two writes waits for the browser's delayed ACK (40 ms on Linux)
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as err:
+        raise UserError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock

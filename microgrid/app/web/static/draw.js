@@ -1,0 +1,115 @@
+// Panel 1, Draw: a pad, the 28x28 image the network sees, ten output bars and the answer.
+import { el, postJSON, showError, state } from "./api.js";
+import { bars, greyImage } from "./paint.js";
+
+const SIDE = 140;            // the pad's pixels (shown at twice the size)
+const INTERVAL_MS = 100;     // at most ten readings a second while drawing
+
+export function drawPanel() {
+  const pad = el("canvas", { id: "pad", width: SIDE, height: SIDE, "aria-label": "drawing pad" });
+  const seen = el("canvas", { id: "seen", width: 168, height: 168, "aria-label": "what the network sees" });
+  const barBox = el("div", { id: "bars", class: "bars" });
+  const answer = el("span", { id: "prediction", text: "" });
+  const note = el("p", { class: "note", id: "draw-note", text: "Draw a digit in the black square." });
+  const clear = el("button", { id: "clear", type: "button", text: "Clear" });
+  const error = el("p", { class: "error", id: "draw-error" });
+  error.hidden = true;
+  const section = el("section", { id: "draw", class: "panel" },
+    el("h2", { text: "1. Draw" }),
+    el("div", { class: "row" },
+      el("div", { class: "col" }, pad, el("div", {}, clear)),
+      el("div", { class: "col" }, el("h3", { text: "What the network sees (28x28)" }), seen),
+      el("div", { class: "col grow" },
+        el("h3", {}, "The answer: ", answer),
+        barBox,
+        note, error)));
+
+  const ctx = pad.getContext("2d");
+  let drawing = false, last = null, dirty = false, busy = false, timer = null, inked = false;
+
+  function reset() {
+    ctx.clearRect(0, 0, SIDE, SIDE);
+    inked = false;
+    answer.textContent = "";
+    barBox.replaceChildren();
+    seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
+    note.textContent = "Draw a digit in the black square.";
+    showError(error, null);
+  }
+
+  function point(event) {
+    const box = pad.getBoundingClientRect();
+    return [(event.clientX - box.left) * SIDE / box.width, (event.clientY - box.top) * SIDE / box.height];
+  }
+
+  function stroke(to) {
+    ctx.strokeStyle = "white";
+    ctx.fillStyle = "white";
+    ctx.lineWidth = 10;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    const from = last || to;
+    ctx.moveTo(from[0], from[1]);
+    ctx.lineTo(to[0], to[1]);
+    ctx.stroke();
+    last = to;
+    inked = true;
+    dirty = true;
+    schedule();
+  }
+
+  function schedule() {
+    if (timer === null) timer = setTimeout(() => { timer = null; read(); }, INTERVAL_MS);
+  }
+
+  async function read() {
+    if (!dirty || !inked) return;
+    if (busy) { schedule(); return; }
+    dirty = false;
+    busy = true;
+    const rgba = ctx.getImageData(0, 0, SIDE, SIDE).data;
+    let bytes = "";
+    for (let i = 0; i < SIDE * SIDE; i++) bytes += String.fromCharCode(rgba[4 * i + 3]);   // the ink is the alpha
+    try {
+      const reading = await postJSON("/api/predict",
+        { model: state.model, width: SIDE, height: SIDE, pixels_base64: btoa(bytes) });
+      show(reading);
+      state.image = reading.image;
+      state.reading = reading;
+      state.emit("reading", reading);
+      showError(error, null);
+    } catch (err) {
+      showError(error, err);
+    } finally {
+      busy = false;
+      if (dirty) schedule();
+    }
+  }
+
+  function show(reading) {
+    greyImage(seen, reading.image);
+    const out = reading.probabilities || reading.layers[reading.layers.length - 1];
+    const unit = out.every((v) => v >= 0 && v <= 1);   // probabilities and sigmoid outputs: bars on a 0-1 scale
+    bars(barBox, out, { highlight: reading.digit, scale: unit ? 1 : null });
+    answer.textContent = String(reading.digit);
+    note.textContent = reading.probabilities
+      ? "Bars: the softmax probabilities of the ten output neurons."
+      : "Bars: the ten output activations a(L).";
+  }
+
+  pad.addEventListener("pointerdown", (e) => {
+    drawing = true; last = null; pad.setPointerCapture(e.pointerId); stroke(point(e)); e.preventDefault();
+  });
+  pad.addEventListener("pointermove", (e) => { if (drawing) { stroke(point(e)); e.preventDefault(); } });
+  const stop = () => { drawing = false; last = null; dirty = true; schedule(); };
+  pad.addEventListener("pointerup", stop);
+  pad.addEventListener("pointercancel", stop);
+  clear.addEventListener("click", () => { reset(); state.emit("cleared"); });
+
+  // A training image shown in the panels (the nudges panel loads one): show what the network reads.
+  state.on("example", (reading) => { ctx.clearRect(0, 0, SIDE, SIDE); inked = false; show(reading); });
+  state.on("models", () => { if (inked) { dirty = true; schedule(); } });
+  state.on("model", () => { if (inked) { dirty = true; schedule(); } });
+  return section;
+}

@@ -1,0 +1,178 @@
+"""The page in a real browser (Playwright driving Debian's Chromium) against a running server.
+
+Drawn digits must be read, a clicked neuron shows its weights, the chain's sliders and the
+nudges view show the engine's own numbers, and the console stays free of errors.
+"""
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (the test extra)")
+pytest.importorskip("starlette", reason="the web app needs the web extra: pip install 'microgrid[web]'")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium); found: {shutil.which('chromium')}",
+        allow_module_level=True,
+    )
+
+from web_server import running_server  # noqa: E402
+
+from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
+from microgrid.chain import one_neuron_chain  # noqa: E402
+from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
+from microgrid.digits.model_file import load_model  # noqa: E402
+from microgrid.losses import mse  # noqa: E402
+
+STROKES = {
+    7: [[(0.22, 0.2), (0.78, 0.2), (0.42, 0.86)]],
+    1: [[(0.5, 0.14), (0.5, 0.86)]],
+    0: [[(0.5 + 0.2 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.32 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)]],
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    errors = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(server)
+    tab.wait_for_selector("body[data-ready=true]")
+    yield tab
+    context.close()
+    assert errors == [], f"the console shows errors: {errors}"
+
+
+def draw(page, strokes):
+    box = page.locator("#pad").bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for t in range(1, 9):
+                xt, yt = x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8
+                page.mouse.move(box["x"] + xt * box["width"], box["y"] + yt * box["height"])
+        page.mouse.up()
+
+
+def wait_for_number(page, selector, expected, tol=1e-12):
+    page.wait_for_function(
+        "([sel, want, tol]) => { const e = document.querySelector(sel);"
+        " return e && Math.abs(Number(e.dataset.value) - want) <= tol * Math.max(1, Math.abs(want)); }",
+        arg=[selector, expected, tol],
+    )
+
+
+@pytest.mark.parametrize("digit", [7, 1, 0])
+def test_drawn_digits_are_read(page, digit):
+    draw(page, STROKES[digit])
+    page.wait_for_function(f"document.querySelector('#prediction').textContent === '{digit}'", timeout=5000)
+    assert page.text_content("#prediction") == str(digit)
+    # the network lit up with the same reading: the output neuron of that digit is the brightest
+    outputs = page.locator('#network-svg [data-layer="2"]')
+    values = [float(outputs.nth(i).get_attribute("data-activation")) for i in range(10)]
+    assert int(np.argmax(values)) == digit
+
+
+def test_clear_empties_the_answer(page):
+    draw(page, STROKES[1])
+    page.wait_for_function("document.querySelector('#prediction').textContent === '1'")
+    page.click("#clear")
+    assert page.text_content("#prediction") == ""
+
+
+def test_a_clicked_neuron_shows_its_weights_as_blue_and_red(page):
+    draw(page, STROKES[7])
+    page.wait_for_function("document.querySelector('#prediction').textContent === '7'")
+    page.click('#network-svg circle[data-layer="1"][data-index="3"]')
+    page.wait_for_selector("#neuron-activation")
+    from microgrid.digits.predict import default_model
+
+    model, _ = default_model()
+    w = model.weights[0].data[3]
+    for k in (int(np.argmax(w)), int(np.argmin(w))):
+        x, y = (k % 28) * 6 + 3, (k // 28) * 6 + 3  # the 168-pixel canvas shows each weight as 6x6
+        r, g, b, _ = page.evaluate(
+            f"Array.from(document.querySelector('#weights-image').getContext('2d').getImageData({x}, {y}, 1, 1).data)"
+        )
+        assert (b > r + 80) if w[k] > 0 else (r > b + 80), (k, w[k], (r, g, b))
+    assert "Neuron 3 of layer 1" in page.text_content("#neuron-title")
+
+
+def test_a_chain_slider_recomputes_dC0_dw_with_the_engine(page):
+    page.wait_for_selector("#dC0-dw")
+    page.locator("#slider-w").evaluate("e => { e.value = '2.5'; e.dispatchEvent(new Event('input')); }")
+    page.locator("#slider-y").evaluate("e => { e.value = '0.3'; e.dispatchEvent(new Event('input')); }")
+    expected = one_neuron_chain(a_prev=0.6, w=2.5, b=-0.4, y=0.3).highlight.grad
+    wait_for_number(page, "#dC0-dw", expected)
+    wait_for_number(page, "#chain-factors", expected, tol=1e-9)
+    assert page.text_content("#dC0-dw") == f"{expected:.6f}"
+
+
+def scalar_nudges(image, label):
+    """The notes' network on the scalar engine: the outputs' nudges -dC0/da(L) after backward()."""
+    model, _ = load_model(NOTES_MODEL)
+    mlp = model.to_scalar()
+    outputs = mlp(image.tolist())
+    cost = mse(outputs, label)
+    cost.backward()
+    return cost.data, [-a.grad for a in outputs], mlp
+
+
+def test_the_nudges_view_shows_backward(page):
+    data = load_mnist()
+    image, label = to_inputs(data.train_images[:1])[0], int(data.train_labels[0])
+    cost, nudges, mlp = scalar_nudges(image, label)
+    page.click("#example-button")
+    wait_for_number(page, "#cost", cost)
+    cells = page.locator("#output-nudges td.nudge").evaluate_all("es => es.map(e => e.dataset.value)")
+    shown = [float(v) for v in cells]
+    assert shown == pytest.approx(nudges, rel=1e-12, abs=1e-15)
+    bias = mlp.layers[-1].neurons[label].b.grad
+    wait_for_number(page, "#bias-nudge", -bias)
+    # the mini-batch view: the average nudges of the output layer over training images 0..99
+    page.click("#run-batch")
+    page.wait_for_selector("#batch-layer-3", timeout=30_000)
+    batch_mlp = load_model(NOTES_MODEL)[0].to_scalar()
+    outs = [batch_mlp(x.tolist()) for x in to_inputs(data.train_images[:100])]
+    mse(outs, [int(y) for y in data.train_labels[:100]]).backward()
+    average = [-sum(o[j].grad for o in outs) for j in range(10)]
+    cells = page.locator("#batch-layer-3 tr td:nth-child(3)").evaluate_all("es => es.map(e => e.dataset.value)")
+    assert [float(v) for v in cells] == pytest.approx(average, rel=1e-9, abs=1e-15)
+    page.click("#step")
+    page.wait_for_selector("#step-costs")
+    assert "before" in page.text_content("#step-costs") and page.input_value("#nudges-model") == "notes (stepped)"
+
+
+def test_two_tabs_at_once(browser, server):
+    context = browser.new_context()
+    tabs = [context.new_page() for _ in range(2)]
+    for tab in tabs:
+        tab.goto(server)
+        tab.wait_for_selector("body[data-ready=true]")
+    for tab, digit in zip(tabs, (1, 0)):
+        draw(tab, STROKES[digit])
+    for tab, digit in zip(tabs, (1, 0)):
+        tab.wait_for_function(f"document.querySelector('#prediction').textContent === '{digit}'")
+    context.close()

@@ -1,0 +1,43 @@
+"""Start ``python -m microgrid serve`` on a free loopback port for a test, and stop it with Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def running_server(*args: str, timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Yields the page's URL and the server process; port 0 lets the system pick a free port."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "microgrid", "serve", "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    try:
+        found = re.search(r"http://127\.0\.0\.1:\d+/", first[0] if first else "")
+        if not found:
+            proc.kill()
+            raise RuntimeError(f"the server did not start: {first} {proc.communicate(timeout=10)}")
+        yield found.group(0), proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
