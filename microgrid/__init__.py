@@ -13,6 +13,8 @@ graphviz, NumPy, matplotlib and hypothesis are imported by the functions that ne
 never from here.
 """
 
+from .autodiff import grad, hessian, hvp
+from .custom_ops import define_op
 from .engine import Value, no_grad
 from .gradcheck import gradcheck
 from .losses import cross_entropy, mse
@@ -24,6 +26,10 @@ from .pictures.explain import explain
 __all__ = [
     "Value",
     "no_grad",
+    "grad",
+    "hessian",
+    "hvp",
+    "define_op",
     "explain",
     "draw_dot",
     "gradcheck",
