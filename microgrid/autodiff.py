@@ -68,7 +68,7 @@ def _paths(output: Value, wanted: set[Value]) -> tuple[list[Value], dict[Value, 
                 depends[p] = p in wanted
         else:
             stack.pop()
-            hit = node in wanted or any(depends[p] for p in node._prev)
+            hit = node in wanted or any(map(depends.__getitem__, node._prev))
             depends[node] = hit
             if hit and node._prev:
                 order.append(node)
@@ -128,11 +128,19 @@ def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value |
         rule = PARTIALS.get(node._op)
         if rule is None:
             raise missing_rule(node)
+        product = g.__mul__ if isinstance(g, Value) else None
         for p, d in zip(node._prev, rule(node)):
-            if depends[p]:
-                term = _times(g, d)
-                if term is not None:
-                    acc.setdefault(p, []).append(term)
+            if not depends[p]:
+                continue
+            # the common case inline (a Value local derivative times a Value upstream): one mul node
+            term = product(d) if product is not None and isinstance(d, Value) else _times(g, d)
+            if term is None:
+                continue
+            terms = acc.get(p)
+            if terms is None:
+                acc[p] = [term]
+            else:
+                terms.append(term)
     for leaf, terms in acc.items():
         totals[leaf] = _total(terms)
     return totals, depends
