@@ -238,7 +238,9 @@ def check_op(
         domain: where to draw each input: (low, high), a hypothesis strategy of floats, or
             a list of one of those per input.
         order: 1 checks first derivatives only; 2 (default) also the second.
-        eps, rtol, atol: as in :func:`microgrid.gradcheck.gradcheck`.
+        eps: the nudge of the central differences.
+        rtol: relative tolerance, as in :func:`microgrid.gradcheck.gradcheck`.
+        atol: absolute tolerance, as in :func:`microgrid.gradcheck.gradcheck`.
         max_examples: points to try (default: the hypothesis profile's).
     """
     n = arity if arity is not None else getattr(op, "arity", 1)
