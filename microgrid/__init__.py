@@ -2,8 +2,9 @@
 
 The package is four parts, one folder each (see CONTRIBUTING.md):
 
-- the engine, here at the top: ``Value`` and its ops, ``Neuron``/``Layer``/``MLP``,
-  losses, optimizers, ``gradcheck``; pure Python;
+- the engine, here at the top: ``Value`` and its ops, ``grad``/``hessian``/``hvp``
+  (gradients as Values, differentiable again), ``define_op`` (ops of your own),
+  ``Neuron``/``Layer``/``MLP``, losses, optimizers, ``gradcheck``; pure Python;
 - :mod:`microgrid.pictures`: graphviz graphs, the backward pass in words, figures;
 - :mod:`microgrid.digits`: NumPy, the bundled MNIST, the fast path, the digit reader;
 - :mod:`microgrid.app`: the command line.

@@ -96,6 +96,8 @@ def _times(g: Value | float, d: Partial) -> Value | float | None:
     if isinstance(d, Value):
         if isinstance(g, Value):
             return g * d
+        if g == 0.0:
+            return None
         return d if g == 1.0 else d * g
     if isinstance(g, Value):
         if d == 1.0:
@@ -158,6 +160,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
 
     Returns:
         n Values; 0.0 for an input ``output`` does not depend on. No ``.grad`` is changed.
+        Inside ``no_grad()`` the results carry no graph, even with ``create_graph=True``.
 
     Example:
         >>> x = Value(0.5)
