@@ -88,7 +88,8 @@ def plot(path: Path) -> None:
     c0 = cost(Value(0.0)).data
     near = [w for w in ws if -1.2 <= w <= 2.5]
     left.plot(near, [c0 + s * w for w in near], ":", color="tab:blue", label="slope at w = 0")
-    left.plot(near, [c0 + s * w + k * w * w / 2 for w in near], "--", color="tab:red", label="parabola (slope, curvature)")
+    parabola = [c0 + s * w + k * w * w / 2 for w in near]
+    left.plot(near, parabola, "--", color="tab:red", label="parabola (slope, curvature)")
     descent, newton = one_weight_paths(0.0, 6, lr=1.0)
     with no_grad():
         left.plot(descent, [cost(Value(w)).data for w in descent], "o-", color="tab:blue", ms=4, label="descent, lr 1")
