@@ -182,8 +182,9 @@ def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value |
                 acc[p] = [term]
             else:
                 terms.append(term)
-    for leaf, terms in acc.items():
-        totals[leaf] = _total(terms)
+    for leaf, terms in acc.items():  # the inputs that are leaves; most get one (upstream, local) pair
+        first = terms[0]
+        totals[leaf] = first[0] * first[1] if len(terms) == 1 and type(first) is tuple else _total(terms)  # type: ignore[index]
     return totals, seen
 
 
