@@ -161,3 +161,14 @@ def test_user_ops_pickle_and_unpickling_needs_the_definition(tmp_path):
     failed = run(graph_only)
     assert "no derivative rule for op 'softplus'" in failed.stderr and "define it again" in failed.stderr
     assert pickle.loads(pickle.dumps(softplus)) is softplus
+
+
+def test_drawing_a_graph_whose_op_is_not_defined_says_so():
+    node = Value(1.0)
+    ghost = Value(2.0, "", (node,), "ghost_op")  # what unpickling a graph of an op never defined here gives
+    with pytest.raises(NotImplementedError, match="no derivative rule for op 'ghost_op'.*define it again"):
+        draw_dot(ghost)
+    with pytest.raises(NotImplementedError, match="no derivative rule for op 'ghost_op'"):
+        explain_text(ghost)
+    with pytest.raises(NotImplementedError, match="no derivative rule for op 'ghost_op'"):
+        grad(ghost, [node])
