@@ -5,13 +5,16 @@ tanh's derivatives up to order 6 against their closed forms."""
 import math
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from microgrid import Value, grad, gradcheck, hessian, ops
 from microgrid.custom_ops import BUILTIN_OPS
 from microgrid.derivatives import PARTIALS
 from microgrid.testing import OPS, expression_dags, finite_floats
+
+
+PER_OP = settings(max_examples=min(settings.default.max_examples, 500))  # 34 tests: 500 cases each in CI
 
 
 def test_both_tables_cover_the_same_ops():
@@ -21,6 +24,7 @@ def test_both_tables_cover_the_same_ops():
 
 
 @pytest.mark.parametrize("op", sorted(BUILTIN_OPS))
+@PER_OP
 @given(data=st.data())
 def test_float_rule_and_value_rule_agree(op, data):
     """On every node of random DAGs made of ``op``: ops.BACKWARD[op](node, g) == PARTIALS[op](node) * g."""
@@ -94,6 +98,7 @@ def test_every_op_has_a_second_derivative_case():
 
 
 @pytest.mark.parametrize("name", list(SECOND))
+@PER_OP
 @given(data=st.data())
 def test_second_derivatives_match_hand_formulas_and_central_differences(name, data):
     f, hand, strategies = SECOND[name]
