@@ -13,7 +13,6 @@ from microgrid.custom_ops import BUILTIN_OPS
 from microgrid.derivatives import PARTIALS
 from microgrid.testing import OPS, expression_dags, finite_floats
 
-
 PER_OP = settings(max_examples=min(settings.default.max_examples, 500))  # 34 tests: 500 cases each in CI
 
 
