@@ -11,6 +11,17 @@ Workloads (the same code drives both engines; each uses its own Value and MLP):
   memory     bytes per graph node while the chain graph is alive (tracemalloc)
   deepest    the longest chain each backpropagates under the default recursion limit
 
+Second order (microgrid alone, and against PyTorch when it is installed):
+  create_graph   grad(loss, params, create_graph=True) against loss.backward() on the
+                 seed-net sample and the moons loss: the derivative pass alone (medians,
+                 and the fastest of each), and the whole sample (forward + pass); aim <= 4x
+  H v            forward + one Hessian-vector product of the moons loss (grad with
+                 create_graph, then grad of sum(g * v)), against PyTorch's create_graph on
+                 the same loss written batched (X @ W.T) and node for node (one dot per
+                 neuron and point, the graph microgrid builds)
+
+    python benchmarks/scalar.py --second-order-only   # skips micrograd
+
 micrograd's recursive topological sort needs a raised recursion limit for the 10,000-op
 chain; the benchmark raises it for that workload only and says so.
 """
@@ -25,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from _common import interleaved_medians, table
+from _second_order import create_graph_rows, hvp_rows
 
 import microgrid
 from microgrid.toys import two_moons
@@ -33,7 +45,7 @@ try:
     import micrograd.engine
     import micrograd.nn
 except ImportError:  # pragma: no cover
-    sys.exit("micrograd is missing: pip install micrograd==0.1.0 (or pip install -e '.[bench]')")
+    micrograd = None
 
 CHAIN_OPS = 10_000
 
@@ -116,8 +128,44 @@ def deepest_chain(V: Any, limit: int = 1_000_000) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per workload and engine (median kept)")
+    parser.add_argument("--second-order-only", action="store_true", help="only the second-order tables")
     args = parser.parse_args()
+    if not args.second_order_only:
+        micrograd_table(args)
+    second_order_tables(args.repeats)
 
+
+def second_order_tables(repeats: int) -> None:
+    print(f"\nsecond order, medians of {repeats} interleaved runs")
+    headers = [
+        "workload",
+        "backward()",
+        "grad(create_graph=True)",
+        "ratio (pass)",
+        "ratio (fastest passes)",
+        "ratio (forward + pass)",
+        "aim",
+    ]
+    print(table(headers, create_graph_rows(repeats)))
+    try:
+        import torch
+    except ImportError:
+        print("\nPyTorch is not installed: the H v comparison is skipped (pip install torch)")
+        return
+    torch.set_num_threads(1)
+    rows, worst = hvp_rows(repeats)
+    print(
+        f"\nH v of the moons loss, PyTorch {torch.__version__} on one thread, float64 "
+        f"(largest |microgrid - PyTorch| over the 337 entries: {worst:.1e})"
+    )
+    print(
+        table(["workload", "microgrid", "PyTorch batched", "PyTorch node for node", "microgrid / node for node"], rows)
+    )
+
+
+def micrograd_table(args: argparse.Namespace) -> None:
+    if micrograd is None:
+        sys.exit("micrograd is missing: pip install micrograd==0.1.0 (or pip install -e '.[bench]')")
     ours, theirs = microgrid.Value, micrograd.engine.Value
     rows: list[list[object]] = []
 

@@ -2,8 +2,9 @@
 
 The package is four parts, one folder each (see CONTRIBUTING.md):
 
-- the engine, here at the top: ``Value`` and its ops, ``Neuron``/``Layer``/``MLP``,
-  losses, optimizers, ``gradcheck``; pure Python;
+- the engine, here at the top: ``Value`` and its ops, ``grad``/``hessian``/``hvp``
+  (gradients as Values, differentiable again), ``define_op`` (ops of your own),
+  ``Neuron``/``Layer``/``MLP``, losses, optimizers, ``gradcheck``; pure Python;
 - :mod:`microgrid.pictures`: graphviz graphs, the backward pass in words, figures;
 - :mod:`microgrid.digits`: NumPy, the bundled MNIST, the fast path, the digit reader;
 - :mod:`microgrid.app`: the command line.
@@ -13,6 +14,8 @@ graphviz, NumPy, matplotlib and hypothesis are imported by the functions that ne
 never from here.
 """
 
+from .autodiff import grad, hessian, hvp
+from .custom_ops import define_op
 from .engine import Value, no_grad
 from .gradcheck import gradcheck
 from .losses import cross_entropy, mse
@@ -24,6 +27,10 @@ from .pictures.explain import explain
 __all__ = [
     "Value",
     "no_grad",
+    "grad",
+    "hessian",
+    "hvp",
+    "define_op",
     "explain",
     "draw_dot",
     "gradcheck",

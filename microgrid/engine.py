@@ -328,7 +328,10 @@ class Value:
             try:
                 rule = rules[node._op]
             except KeyError:
-                raise NotImplementedError(f"no derivative rule for op {node._op!r} ({node._name()})") from None
+                raise NotImplementedError(
+                    f"no derivative rule for op {node._op!r} ({node._name()}): if it was made with define_op, "
+                    "define it again (same name) in this process, e.g. after unpickling"
+                ) from None
             for parent, g in zip(parents, rule(node, node.grad)):
                 parent.grad += g
                 if not parent._prev:

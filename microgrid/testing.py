@@ -5,6 +5,8 @@
   shared subexpressions (a node feeding several later nodes) and every op kept inside
   its domain (no log of a non-positive number, no division by ~0, no kink of relu/abs
   at the drawn point), ready for :func:`microgrid.gradcheck.gradcheck`.
+* :func:`check_op`: a property test of one op (yours, from ``define_op``, or any function
+  of Values): first and second derivatives against central differences over a domain.
 
 Example::
 
@@ -22,14 +24,17 @@ This is the only module of microgrid that imports hypothesis.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .engine import Value, no_grad
+from .gradcheck import gradcheck
 
-__all__ = ["finite_floats", "expression_dags", "ExprDAG", "Step", "OPS"]
+__all__ = ["finite_floats", "expression_dags", "check_op", "ExprDAG", "Step", "OPS"]
 
 UNARY = ("neg", "exp", "log", "tanh", "sigmoid", "relu", "abs", "**")
 BINARY = ("+", "-", "*", "/", "**v")
@@ -195,3 +200,59 @@ def expression_dags(
             current.append(_apply(step, [Value(v) for v in current]).data)
         steps.append(step)
     return ExprDAG(tuple(inputs), tuple(steps))
+
+
+Domain = tuple[float, float] | st.SearchStrategy[float]
+
+
+def _strategy(domain: Domain) -> st.SearchStrategy[float]:
+    if isinstance(domain, st.SearchStrategy):
+        return domain
+    if isinstance(domain, tuple) and len(domain) == 2 and all(isinstance(x, (int, float)) for x in domain):
+        return finite_floats(float(domain[0]), float(domain[1]))
+    raise TypeError(f"check_op: a domain is (low, high) or a hypothesis strategy of floats, got {domain!r}")
+
+
+def check_op(
+    op: Callable[..., Any],
+    arity: int | None = None,
+    domain: Domain | list[Domain] = (-5.0, 5.0),
+    *,
+    order: int = 2,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    max_examples: int | None = None,
+) -> None:
+    """Property-test an op: its derivatives against central differences at hypothesis-drawn points.
+
+    Call it inside a test. At each point it runs ``gradcheck(op, point, order=order)``:
+    ``backward()`` against central differences of the op and, with ``order=2``, the
+    second derivatives of ``grad(create_graph=True)`` against central differences of the
+    first. A failure is shrunk to a small failing point and raised as the GradcheckError
+    that explains it (which input, both values, whether a relu/abs kink is near).
+
+    Args:
+        op: an op from ``define_op``, or any function of ``arity`` Values returning a Value.
+        arity: its number of inputs (default: ``op.arity`` for a define_op op, else 1).
+        domain: where to draw each input: (low, high), a hypothesis strategy of floats, or
+            a list of one of those per input.
+        order: 1 checks first derivatives only; 2 (default) also the second.
+        eps: the nudge of the central differences.
+        rtol: relative tolerance, as in :func:`microgrid.gradcheck.gradcheck`.
+        atol: absolute tolerance, as in :func:`microgrid.gradcheck.gradcheck`.
+        max_examples: points to try (default: the hypothesis profile's).
+    """
+    n = arity if arity is not None else getattr(op, "arity", 1)
+    domains = domain if isinstance(domain, list) else [domain] * n
+    if len(domains) != n:
+        raise ValueError(f"check_op: {len(domains)} domains for an op of {n} inputs")
+    strategies = [_strategy(d) for d in domains]
+    chosen = {"max_examples": max_examples} if max_examples is not None else {}
+
+    @settings(database=None, **chosen)  # type: ignore[arg-type]
+    @given(st.tuples(*strategies))
+    def derivatives_match_central_differences(point: tuple[float, ...]) -> None:
+        gradcheck(op, list(point), eps=eps, rtol=rtol, atol=atol, order=order)
+
+    derivatives_match_central_differences()

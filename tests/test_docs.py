@@ -56,6 +56,8 @@ def test_demo_runs(demo, tmp_path):
     args = ["--limit", "200"] if demo.name == "scalar_vs_fast.py" else []
     if demo.name == "chain_rule.py":
         args = ["-o", str(tmp_path / "chain.svg")]
+    if demo.name == "curvature.py":
+        args = ["-o", str(tmp_path / "curvature.png")]
     done = subprocess.run([sys.executable, str(demo), *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()

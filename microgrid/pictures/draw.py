@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_bytes_atomically
+from ..autodiff import missing_rule
 from ..engine import Value
 from ..ops import BACKWARD
 
@@ -78,7 +79,10 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     """d(node)/d(parent) for each parent, at the current values (the rule with upstream 1)."""
     if not node._prev:
         return ()
-    return tuple(BACKWARD[node._op](node, 1.0))
+    rule = BACKWARD.get(node._op)
+    if rule is None:
+        raise missing_rule(node)
+    return tuple(rule(node, 1.0))
 
 
 def _grouped(node: Value) -> set[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from ..autodiff import missing_rule
 from ..engine import Value
 from ..ops import BACKWARD
 
@@ -44,7 +45,10 @@ def explain_text(root: Value) -> str:
             continue
         op = f"** {_fmt(node._aux)}" if node._op == "**" else node._op
         lines.append(f"{name}  [{op}]  value {_fmt(node.data)}  grad {_fmt(node.grad)}")
-        local = BACKWARD[node._op](node, 1.0)
+        rule = BACKWARD.get(node._op)
+        if rule is None:
+            raise missing_rule(node)
+        local = rule(node, 1.0)
         shown = list(zip(node._prev, local))
         if len(shown) > 12:
             shown = shown[:6] + shown[-6:]

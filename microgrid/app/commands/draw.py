@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...engine import Value
 from ..errors import UserError
+
+MAX_ORDER = 6
 
 
 def _parse_assignments(items: list[str]) -> dict[str, float]:
@@ -23,6 +26,31 @@ def _parse_assignments(items: list[str]) -> dict[str, float]:
     return values
 
 
+def _wrap(label: str) -> str:
+    return f"({label})"
+
+
+def _derivative(root: Value, leaves: dict[str, Value], args: argparse.Namespace) -> Value:
+    """The args.order-th derivative of root by args.wrt, a Value whose graph can be drawn."""
+    from ...autodiff import grad
+
+    if not 0 <= args.order <= MAX_ORDER:
+        raise UserError(f"--order must be 0 to {MAX_ORDER}, got {args.order}")
+    if args.wrt is None:
+        if len(leaves) != 1:
+            raise UserError(f"--order needs --wrt NAME: the expression has variables {', '.join(leaves) or 'none'}")
+        args.wrt = next(iter(leaves))
+    if args.wrt not in leaves:
+        raise UserError(f"--wrt {args.wrt!r} is not a variable of the expression ({', '.join(leaves) or 'none'})")
+    x = leaves[args.wrt]
+    d = root
+    for _ in range(args.order):
+        (d,) = grad(d, [x], create_graph=True)
+    d.label = f"d/d{args.wrt}" if args.order == 1 else f"d{args.order}/d{args.wrt}{args.order}"
+    print(f"{d.label} {args.expression} = {d.data:.6g}")
+    return d
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "draw",
@@ -30,7 +58,8 @@ def add_parser(sub: Any) -> None:
         description="Draw a computation graph with every local derivative on its edge. "
         "'chain' is the notes' one-neuron-per-layer chain a(L-1) -> z(L) -> a(L) -> C0; 'layer' the case with "
         "indices j and k; 'expr' any expression over named variables, e.g. "
-        'draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1 -o expr.svg',
+        'draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1 -o expr.svg; with --order 2 it draws the graph that '
+        "backpropagation builds for the second derivative d2/dx2 (grad with create_graph=True, twice)",
     )
     p.add_argument("what", choices=["chain", "layer", "expr"])
     p.add_argument("expression", nargs="?", help='for expr: e.g. "tanh(w*x + b)"')
@@ -38,6 +67,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--highlight", metavar="NAME", help="variable whose chain-rule paths to colour")
     p.add_argument("-o", "--output", type=Path, help="file to write (svg, png, pdf or dot; default WHAT.svg)")
     p.add_argument("--format", choices=["svg", "png", "pdf", "dot"], help="output format (default: from -o)")
+    p.add_argument(
+        "--order",
+        type=int,
+        default=0,
+        metavar="N",
+        help="for expr: draw the N-th derivative by --wrt instead of the expression (0 to 6; default 0)",
+    )
+    p.add_argument(
+        "--wrt", metavar="NAME", help="for --order: the variable to differentiate by (default: the only one)"
+    )
     p.add_argument("--text", action="store_true", help="also print the backward pass in words (no graphviz needed)")
     p.add_argument("--rankdir", choices=["LR", "TB"], default="LR")
 
@@ -52,14 +91,20 @@ def run(args: argparse.Namespace) -> int:
         if not args.expression:
             raise UserError('draw expr needs an expression, e.g. draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1')
         root, leaves = parse_expression(args.expression, _parse_assignments(args.set))
-        root.backward()
         if args.highlight and args.highlight not in leaves:
             raise UserError(f"--highlight {args.highlight!r} is not a variable of the expression ({', '.join(leaves)})")
-        highlight = leaves.get(args.highlight) if args.highlight else None
         print(f"{args.expression} = {root.data:.6g}")
+        if args.order:
+            root = _derivative(root, leaves, args)
+        root.backward()
+        highlight = leaves.get(args.highlight) if args.highlight else None
+        if highlight is not None and all(node is not highlight for node in root.topological_order()):
+            raise UserError(f"--highlight {args.highlight}: the derivative does not depend on it")
         for name, leaf in leaves.items():
-            print(f"d/d{name} = {leaf.grad:.6g}")
+            print(f"d{_wrap(root.label)}/d{name} = {leaf.grad:.6g}" if args.order else f"d/d{name} = {leaf.grad:.6g}")
     else:
+        if args.order or args.wrt:
+            raise UserError("--order and --wrt are for 'draw expr'")
         example = one_neuron_chain() if args.what == "chain" else two_neuron_layers()
         root, highlight = example.cost, example.highlight
         print(example.report())
