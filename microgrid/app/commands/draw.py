@@ -15,12 +15,19 @@ def _parse_assignments(items: list[str]) -> dict[str, float]:
     for item in items:
         name, sep, number = item.partition("=")
         if not sep or not name.isidentifier():
-            raise UserError(f"--set expects NAME=VALUE, got {item!r}")
+            raise UserError(f"--set expects NAME=VALUE, got {_shown(item)!r}")
         try:
             values[name] = float(number)
         except ValueError:
-            raise UserError(f"--set {name}: expected a number, got {number!r}") from None
+            raise UserError(f"--set {_shown(name)}: expected a number, got {_shown(number)!r}") from None
     return values
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """``text``, or its ends and its length when longer than ``limit`` (a huge expression is not echoed)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]} ... {text[-limit // 2 :]} ({len(text):,} characters)"
 
 
 def add_parser(sub: Any) -> None:
@@ -52,11 +59,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.expression:
             raise UserError('draw expr needs an expression, e.g. draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1')
         root, leaves = parse_expression(args.expression, _parse_assignments(args.set))
-        root.backward()
+        try:
+            root.backward()
+        except (ArithmeticError, ValueError) as err:  # a derivative that cannot be computed at these values
+            raise UserError(f"cannot backpropagate through {_shown(args.expression)!r}: {err}") from None
         if args.highlight and args.highlight not in leaves:
-            raise UserError(f"--highlight {args.highlight!r} is not a variable of the expression ({', '.join(leaves)})")
+            raise UserError(
+                f"--highlight {_shown(args.highlight)!r} is not a variable of the expression "
+                f"({_shown(', '.join(leaves))})"
+            )
         highlight = leaves.get(args.highlight) if args.highlight else None
-        print(f"{args.expression} = {root.data:.6g}")
+        print(f"{_shown(args.expression)} = {root.data:.6g}")
         for name, leaf in leaves.items():
             print(f"d/d{name} = {leaf.grad:.6g}")
     else:
