@@ -316,3 +316,25 @@ def test_workspace_cache_stays_correct_past_four_batch_sizes(batch):
         assert value == expected[0], n
         assert all(np.array_equal(p.grad, g) for p, g in zip(net.parameters(), expected[1])), n
         assert len(net._workspaces) <= 4
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_compare_training_sees_an_optimizer_bug(batch, monkeypatch, momentum):
+    """compare_training steps one engine with microgrid's SGD and the other by hand, so a wrong
+    optimizer shows up as a weight difference (it used to step both with the same code)."""
+    x, y = batch
+    mlp = MLP(784, [8, 10], "sigmoid", seed=3)
+    good = compare_training(mlp, x, y, "mse", steps=10, batch=10, lr=0.5, momentum=momentum)
+    assert good.weights <= 1e-9 and good.loss <= 1e-10
+    original = SGD.step
+
+    def wrong_step(self):  # momentum ignored, or a step twice too long without it
+        if momentum:
+            self.momentum = 0.0
+        else:
+            self.lr *= 2
+        original(self)
+
+    monkeypatch.setattr(SGD, "step", wrong_step)
+    mlp = MLP(784, [8, 10], "sigmoid", seed=3)
+    assert compare_training(mlp, x, y, "mse", steps=10, batch=10, lr=0.5, momentum=momentum).weights > 1e-3
