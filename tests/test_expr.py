@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microgrid.expr import EXCERPT, LABEL_MAX, ExpressionError, parse_expression
 from microgrid.pictures.explain import explain_text
@@ -161,3 +163,15 @@ def test_errors_quote_at_most_a_short_excerpt(text):
     assert len(message) < 250, message
     quoted = message.rsplit(": ", 1)[1]
     assert len(quoted) <= 2 * EXCERPT + 8, message
+
+
+@given(st.text(alphabet="xw()+-*/.,0123456789e jtanhlog_'[]", max_size=40))
+def test_any_text_parses_or_raises_expression_error(text):
+    """No input makes the parser fail with anything but an ExpressionError (never an IndexError,
+    RecursionError, OverflowError or ZeroDivisionError from inside)."""
+    try:
+        root, _ = parse_expression(text, {"x": 0.0, "w": 2.0})
+    except ExpressionError as err:
+        assert len(str(err)) < 250
+    else:
+        assert isinstance(root.data, float)
