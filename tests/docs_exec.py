@@ -5,6 +5,19 @@ by bash in the page's working directory), each optionally followed by a ```text 
 the output the page promises. In a text block a line "..." matches any number of lines
 and "..." inside a line matches any text (timings). Run this file on a page with --update
 to print the outputs (to paste in when writing a page).
+
+Every other character must match exactly, with one exception: the numbers a float32
+training run prints depend on the CPU (OpenBLAS picks its kernels per CPU, so the last
+digits of a run differ from one machine to another, deterministically on each). On a
+training line, one that starts with "epoch " or "test accuracy " (the lines
+``microgrid.digits.train`` and ``python -m microgrid train`` print):
+
+- a percentage (a number followed by "%") matches within ACCURACY_POINTS (0.3) points:
+  a page showing ``test 98.14%`` accepts 97.84% to 98.44%;
+- the number after the word "loss" matches within LOSS_RELATIVE (5%) of the shown value.
+
+The words, the epoch numbers and the number of lines stay exact, so a page still fails
+when the output changes shape or the training gets worse by more than noise.
 """
 
 from __future__ import annotations
@@ -90,14 +103,74 @@ def run_block(block: Block, namespace: dict, cwd: Path) -> str:
     return "".join(output)
 
 
-def matches(expected: str, actual: str) -> bool:
-    pattern = []
-    for line in expected.rstrip("\n").splitlines():
-        if line.strip() == "...":
-            pattern.append(r"(?:.*\n)*?")
+ACCURACY_POINTS = 0.3
+"""How far (in percentage points) a percentage on a training line may be from the page's."""
+LOSS_RELATIVE = 0.05
+"""How far (relative) the loss on a training line may be from the page's."""
+
+_TRAINING_LINE = re.compile(r"\s*(epoch|test accuracy) ")
+# on a training line: "...", a number before "%", or the number after the word "loss"
+_TOKEN = re.compile(r"(?P<any>\.\.\.)|(?<![\d.])(?P<percent>\d+(?:\.\d+)?)(?=%)|(?<=\bloss )(?P<loss>\d+(?:\.\d+)?)")
+_NUMBER = r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|nan|inf)"
+
+
+def _line_pattern(expected: str) -> tuple[re.Pattern[str], list[tuple[str, float]]]:
+    """A regex for one expected line and, per capture group, the kind and value of the
+    number it must be close to (training lines only; see the module docstring)."""
+    if not _TRAINING_LINE.match(expected):
+        return re.compile(".*?".join(re.escape(part) for part in expected.split("...")) + r"[ \t]*"), []
+    parts, slots, at = [], [], 0
+    for token in _TOKEN.finditer(expected):
+        parts.append(re.escape(expected[at : token.start()]))
+        if token.group("any"):
+            parts.append(".*?")
         else:
-            pattern.append(".*?".join(re.escape(part) for part in line.rstrip().split("...")) + r"[ \t]*\n")
-    return re.fullmatch("".join(pattern), actual.rstrip("\n") + "\n" if actual.strip() else "") is not None
+            kind = "percent" if token.group("percent") else "loss"
+            parts.append(_NUMBER)
+            slots.append((kind, float(token.group(kind))))
+        at = token.end()
+    parts.append(re.escape(expected[at:]) + r"[ \t]*")
+    return re.compile("".join(parts)), slots
+
+
+def _close(kind: str, shown: float, printed: float) -> bool:
+    if kind == "percent":
+        return abs(printed - shown) <= ACCURACY_POINTS + 1e-9
+    return abs(printed - shown) <= LOSS_RELATIVE * abs(shown) + 1e-12
+
+
+def line_matches(expected: str, actual: str) -> bool:
+    """One expected line (maybe with "..." inside) against one printed line."""
+    return _compiled_matches(_line_pattern(expected.rstrip()), actual)
+
+
+def _compiled_matches(compiled: tuple[re.Pattern[str], list[tuple[str, float]]], actual: str) -> bool:
+    pattern, slots = compiled
+    found = pattern.fullmatch(actual)
+    if found is None:
+        return False
+    return all(_close(kind, shown, float(printed)) for (kind, shown), printed in zip(slots, found.groups()))
+
+
+def matches(expected: str, actual: str) -> bool:
+    """Whether printed output ``actual`` is what the page's text block ``expected`` shows.
+
+    A line "..." stands for any number of lines (matched by dynamic programming over the
+    two lists of lines, no recursion); other lines go through :func:`line_matches`.
+    """
+    want = expected.rstrip("\n").splitlines()
+    got = actual.rstrip("\n").splitlines() if actual.strip() else []
+    patterns = [_line_pattern(line.rstrip()) for line in want]
+    # ok[i][j]: want[i:] matches got[j:]
+    ok = [[False] * (len(got) + 1) for _ in range(len(want) + 1)]
+    ok[len(want)][len(got)] = True
+    for i in range(len(want) - 1, -1, -1):
+        for j in range(len(got), -1, -1):
+            if want[i].strip() == "...":
+                ok[i][j] = ok[i + 1][j] or (j < len(got) and ok[i][j + 1])
+            else:
+                ok[i][j] = j < len(got) and ok[i + 1][j + 1] and _compiled_matches(patterns[i], got[j])
+    return ok[0][0]
 
 
 def run_page(path: Path, cwd: Path) -> list[tuple[Block, str]]:

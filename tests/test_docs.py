@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from docs_exec import ROOT, Block, blocks, matches, run_block, run_page
+from docs_exec import ACCURACY_POINTS, LOSS_RELATIVE, ROOT, Block, blocks, line_matches, matches, run_block, run_page
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
@@ -49,6 +49,46 @@ def test_matches_wildcards():
     assert matches("a\n...\nz\n", "a\nb\nc\nz\n")
     assert matches("took ... s\n", "took 1.23 s\n")
     assert not matches("a\nz\n", "a\nb\nz\n")
+    assert matches("a\n...\n", "a\n") and not matches("a\n...\nz\n", "a\nz\nb\n")
+
+
+SHOWN = "epoch   5  loss 0.0210  train 99.64%  test 98.14%  ...s"
+
+
+def test_the_tolerances_are_the_documented_ones():
+    assert (ACCURACY_POINTS, LOSS_RELATIVE) == (0.3, 0.05)
+
+
+@pytest.mark.parametrize(
+    "printed,ok",
+    [
+        ("epoch   5  loss 0.0210  train 99.64%  test 98.14%  9.87s", True),  # as shown
+        ("epoch   5  loss 0.0210  train 99.64%  test 98.34%  9.87s", True),  # 0.2 points up
+        ("epoch   5  loss 0.0210  train 99.44%  test 97.94%  9.87s", True),  # 0.2 points down, both
+        ("epoch   5  loss 0.0218  train 99.64%  test 98.14%  9.87s", True),  # loss 3.8% off
+        ("epoch   5  loss 0.0210  train 99.64%  test 98.64%  9.87s", False),  # 0.5 points up
+        ("epoch   5  loss 0.0210  train 99.14%  test 98.14%  9.87s", False),  # 0.5 points down
+        ("epoch   5  loss 0.0230  train 99.64%  test 98.14%  9.87s", False),  # loss 9.5% off
+        ("epoch   5  loss nan  train 99.64%  test 98.14%  9.87s", False),
+        ("epoch   6  loss 0.0210  train 99.64%  test 98.14%  9.87s", False),  # the epoch number is exact
+        ("epoch   5  cost 0.0210  train 99.64%  test 98.14%  9.87s", False),  # a changed word
+        ("epoch   5  loss 0.0210  train 99.64%  valid 98.14%  9.87s", False),
+        ("epoch   5  loss 0.0210  train 99.64%  test 98.14  9.87s", False),  # the % sign is exact
+    ],
+)
+def test_training_numbers_match_within_the_tolerance(printed, ok):
+    assert line_matches(SHOWN, printed) is ok
+    assert matches(f"training ...\n...\n{SHOWN}\n", f"training 784-256-10\n{printed}\n") is ok
+
+
+def test_only_training_lines_get_a_tolerance():
+    assert line_matches("test accuracy 98.14%; saved model.npz", "test accuracy 98.30%; saved model.npz")
+    assert not line_matches("test accuracy 98.14%; saved model.npz", "test accuracy 98.50%; saved model.npz")
+    assert not line_matches("test accuracy 98.14%; saved model.npz", "test accuracy 98.14%; saved other.npz")
+    # any other line is exact, digits included
+    assert not line_matches("7.png: 7    probabilities 7:1.000", "7.png: 7    probabilities 7:0.999")
+    assert not line_matches("half an epoch: 93% of the test set right", "half an epoch: 92% of the test set right")
+    assert not line_matches("on 60000 images (fast engine)", "on 60001 images (fast engine)")
 
 
 @pytest.mark.parametrize("demo", sorted((ROOT / "demos").glob("*.py")), ids=lambda p: p.name)

@@ -224,3 +224,84 @@ def test_forward_all_returns_new_rows_every_call(batch):
     hidden = np.maximum(x[:5] @ w1.T + b1, 0)  # the row-form equations, one expression each
     assert np.allclose(first[1], hidden, rtol=1e-13, atol=1e-15)
     assert np.allclose(first[2], hidden @ w2.T + b2, rtol=1e-13, atol=1e-15)
+
+
+def _scalar_mse_grads(mlp, x, target_rows):
+    """Loss and every gradient, in FastMLP's W/b order, from the scalar engine's mse with target rows."""
+    from microgrid import mse
+
+    mlp.zero_grad()
+    cost = mse([mlp(row) for row in x.tolist()], target_rows.tolist())
+    cost.backward()
+    grads = []
+    for layer in mlp.layers:
+        grads.append(np.array([[p.grad for p in neuron.w] for neuron in layer.neurons]))
+        grads.append(np.array([neuron.b.grad for neuron in layer.neurons]))
+    return cost.data, grads
+
+
+@pytest.mark.parametrize("rows", ["one-hot", "arbitrary"])
+def test_mse_with_target_rows_matches_the_scalar_engine(batch, rows):
+    """Target rows (n, k) take their own code path in the fast MSE: checked against the scalar engine."""
+    x, y = batch
+    x, y = x[:8], y[:8]
+    targets = np.eye(10)[y] if rows == "one-hot" else np.random.default_rng(3).random((8, 10))
+    mlp = MLP(784, [6, 10], "tanh", "sigmoid", seed=7)
+    fast = FastMLP.from_scalar(mlp)
+    value = fast.loss_and_backward(x, targets, "mse")
+    expected, grads = _scalar_mse_grads(mlp, x, targets)
+    assert value == pytest.approx(expected, rel=1e-12)
+    for p, g in zip(fast.parameters(), grads):
+        assert np.allclose(p.grad, g, rtol=1e-9, atol=1e-13), p.name
+    if rows == "one-hot":  # and the same as giving the labels
+        labels_value = fast.loss_and_backward(x, y, "mse")
+        assert labels_value == pytest.approx(value, rel=1e-14)
+
+
+def test_predict_in_chunks_equals_row_by_row(batch):
+    """predict() runs batch_size rows at a time: more rows than that must give every row's own answer."""
+    x, _ = batch
+    net = FastMLP(784, [16, 10], "relu", "linear", seed=2)
+    one_by_one = np.array([int(np.argmax(net(row[None])[0])) for row in x[:53]])
+    for batch_size in (1, 7, 10, 52, 53, 1000):
+        assert np.array_equal(net.predict(x[:53], batch_size=batch_size), one_by_one), batch_size
+    assert len(set(one_by_one.tolist())) > 2  # a check that could fail: not one class everywhere
+
+
+def test_workspace_cache_stays_correct_past_four_batch_sizes(batch):
+    """Six batch sizes in turn evict and rebuild the cached workspaces; every result must still be
+    that of a model with no cache at all (a fresh deep copy)."""
+    import copy
+
+    x, y = batch
+    net = FastMLP(784, [12, 10], "sigmoid", seed=1)
+    for n in [3, 5, 7, 9, 11, 13, 3, 13, 5, 11, 7, 9, 3]:
+        fresh = copy.deepcopy(net)
+        assert not fresh._workspaces
+        expected = fresh.loss_and_backward(x[:n], y[:n], "mse"), [p.grad.copy() for p in fresh.parameters()]
+        value = net.loss_and_backward(x[:n], y[:n], "mse")
+        assert value == expected[0], n
+        assert all(np.array_equal(p.grad, g) for p, g in zip(net.parameters(), expected[1])), n
+        assert len(net._workspaces) <= 4
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_compare_training_sees_an_optimizer_bug(batch, monkeypatch, momentum):
+    """compare_training steps one engine with microgrid's SGD and the other by hand, so a wrong
+    optimizer shows up as a weight difference (it used to step both with the same code)."""
+    x, y = batch
+    mlp = MLP(784, [8, 10], "sigmoid", seed=3)
+    good = compare_training(mlp, x, y, "mse", steps=10, batch=10, lr=0.5, momentum=momentum)
+    assert good.weights <= 1e-9 and good.loss <= 1e-10
+    original = SGD.step
+
+    def wrong_step(self):  # momentum ignored, or a step twice too long without it
+        if momentum:
+            self.momentum = 0.0
+        else:
+            self.lr *= 2
+        original(self)
+
+    monkeypatch.setattr(SGD, "step", wrong_step)
+    mlp = MLP(784, [8, 10], "sigmoid", seed=3)
+    assert compare_training(mlp, x, y, "mse", steps=10, batch=10, lr=0.5, momentum=momentum).weights > 1e-3

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from .commands import check, draw, predict, serve, show, train
 from .errors import UserError
@@ -21,8 +22,19 @@ COMMANDS: dict[str, ModuleType] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (no usage block), exit code 2.
+
+    Its subcommands' parsers are of this class too (argparse makes them with the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("python -m ")  # "microgrid train", as main() names it
+        self.exit(2, f"{command}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m microgrid",
         description="microgrid: a scalar autograd engine you can see, and a fast path that trains MNIST.",
     )

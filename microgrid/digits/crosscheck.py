@@ -2,7 +2,10 @@
 
 ``compare_gradients`` builds the scalar graph of a mini-batch and the fast path's matrix
 backprop from identical float64 weights and reports the largest relative differences;
-``compare_training`` runs SGD steps on both and compares the weights. Used by
+``compare_training`` runs SGD steps on both and compares the weights: the fast engine
+is stepped by :class:`microgrid.optim.SGD` (as the training loop steps it), the scalar
+engine by the update written out by hand here, so a bug in the optimizer shows as a
+difference instead of happening identically on both sides. Used by
 ``python -m microgrid check`` and by the tests.
 """
 
@@ -104,10 +107,17 @@ def compare_training(
     batch: int = 10,
     lr: float = 0.005,
     case: str = "",
+    momentum: float = 0.0,
 ) -> Comparison:
-    """``steps`` SGD steps on consecutive batches of (x, y) on both engines, then the weights."""
+    """``steps`` SGD steps on consecutive batches of (x, y) on both engines, then the weights.
+
+    The fast engine's steps are ``SGD(fast.flat_parameters(), lr, momentum)``; the scalar
+    engine's are the textbook update, v = momentum * v + grad, w -= lr * v, per Value.
+    """
     fast = FastMLP.from_scalar(mlp, dtype=np.float64)
-    scalar_opt, fast_opt = SGD(mlp.parameters(), lr=lr), SGD(fast.parameters(), lr=lr)
+    fast_opt = SGD(fast.flat_parameters(), lr=lr, momentum=momentum)
+    params = mlp.parameters()
+    velocity = [0.0] * len(params)
     worst_loss = 0.0
     for step in range(steps):
         lo = (step * batch) % len(x)
@@ -115,7 +125,9 @@ def compare_training(
         a = _scalar_loss(mlp, xb, yb, loss)
         b = fast.loss_and_backward(xb, yb, loss)
         worst_loss = max(worst_loss, relative_difference(np.array(a), np.array(b)))
-        scalar_opt.step()
+        for i, p in enumerate(params):  # by hand, independent of microgrid.optim
+            velocity[i] = momentum * velocity[i] + p.grad
+            p.data -= lr * velocity[i]
         fast_opt.step()
     return Comparison(
         case or repr(mlp), worst_loss, 0.0, _per_tensor(mlp, _scalar_params(mlp), _flatten(fast, grads=False))

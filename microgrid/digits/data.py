@@ -188,7 +188,7 @@ def load_mnist(path: str | Path | None = None, validation: int = 0) -> Dataset:
                 bundled_checksum(name)
     train = _load_pair(_find(directory, "train-images-idx3-ubyte"), _find(directory, "train-labels-idx1-ubyte"))
     test = _load_pair(_find(directory, "t10k-images-idx3-ubyte"), _find(directory, "t10k-labels-idx1-ubyte"))
-    if not 0 <= validation < len(train[0]):
+    if validation < 0 or (validation and validation >= len(train[0])):  # 0 is fine even with no images
         raise ValueError(f"validation must be in [0, {len(train[0])}), got {validation}")
     cut = len(train[0]) - validation
     val_images = train[0][cut:] if validation else None

@@ -36,6 +36,7 @@ __all__ = [
     "make_optimizer",
     "batch_order",
     "scalar_batch_loss",
+    "check_data",
 ]
 
 
@@ -162,6 +163,36 @@ def accuracy(model: FastMLP, inputs: np.ndarray, labels: np.ndarray, *, input_sc
     return float(np.mean(model.predict(inputs, input_scale=input_scale) == labels))
 
 
+def check_data(config: TrainConfig, data: Dataset, source: str = "the data") -> None:
+    """Raise ValueError naming the problem if ``data`` cannot train and test ``config``'s network.
+
+    Checked: training and test images exist (after ``config.limit``), are uint8 pixels of one
+    size, that size is the input layer's (rows * cols == sizes[0]), and every label of both
+    sets is an output neuron (0 <= label < sizes[-1]). Without these an empty set trains to
+    "nan%" and a label no neuron stands for gives a silent "0.00%".
+    """
+    train_x = data.train_images[: config.limit] if config.limit else data.train_images
+    train_y = data.train_labels[: len(train_x)]
+    classes, inputs = config.sizes[-1], config.sizes[0]
+    for name, images, labels in (("training", train_x, train_y), ("test", data.test_images, data.test_labels)):
+        if not len(images):
+            raise ValueError(f"{source} has no {name} images: nothing to {'train on' if labels is train_y else 'test'}")
+        if images.dtype != np.uint8:
+            raise ValueError(f"{name} images must be uint8 pixels (0-255), got dtype {images.dtype}")
+        pixels = int(np.prod(images.shape[1:]))
+        if pixels != inputs:
+            size = "x".join(map(str, images.shape[1:]))
+            raise ValueError(
+                f"the {name} images of {source} are {size} = {pixels} pixels, but the input layer has {inputs} "
+                f"neurons (layer sizes {'-'.join(map(str, config.sizes))})"
+            )
+        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+            raise ValueError(
+                f"the {name} labels of {source} run from {int(labels.min())} to {int(labels.max())}: "
+                f"the output layer has {classes} neurons (labels 0 to {classes - 1})"
+            )
+
+
 def scalar_batch_loss(mlp: MLP, xb: np.ndarray, yb: np.ndarray, loss: str) -> float:
     """The batch's average cost on the scalar engine, backpropagated (grads accumulate).
 
@@ -217,12 +248,7 @@ def train(
     dtype = np.float64 if config.engine == "scalar" else np.dtype(config.dtype).type
     train_x = data.train_images[: config.limit] if config.limit else data.train_images
     train_y = data.train_labels[: len(train_x)].astype(np.intp)
-    classes = config.sizes[-1]
-    for name, images in (("training", train_x), ("test", data.test_images)):
-        if images.dtype != np.uint8:
-            raise ValueError(f"{name} images must be uint8 pixels (0-255), got dtype {images.dtype}")
-    if len(train_y) and (train_y.min() < 0 or train_y.max() >= classes):
-        raise ValueError(f"labels run from {train_y.min()} to {train_y.max()}: the output layer has {classes} neurons")
+    check_data(config, data)
     # The pixels stay uint8: each batch is gathered as bytes and the model reads them as
     # pixel / 255 (input_scale), the inputs to_inputs() makes, with no float copy of the set.
     pixels = train_x.reshape(len(train_x), -1)

@@ -31,8 +31,14 @@ def run(args: argparse.Namespace) -> int:
     from ...nn import MLP
 
     if args.batch < 1 or args.cases < 0:
-        raise UserError("--batch must be at least 1 and --cases at least 0")
+        raise UserError(f"--batch must be at least 1 and --cases at least 0, got {args.batch} and {args.cases}")
     data = load_mnist(args.data)
+    most = len(data.train_images) // 20
+    if args.batch > most:
+        raise UserError(
+            f"--batch {args.batch} is too large: check trains on 20 mini-batches of distinct training images and "
+            f"the data has {len(data.train_images):,}, so --batch can be at most {most:,}"
+        )
     rng = random.Random(args.seed)
     pick = rng.sample(range(len(data.train_images)), 20 * args.batch)
     x, y = to_inputs(data.train_images[pick]), data.train_labels[pick]

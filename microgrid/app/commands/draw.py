@@ -18,11 +18,11 @@ def _parse_assignments(items: list[str]) -> dict[str, float]:
     for item in items:
         name, sep, number = item.partition("=")
         if not sep or not name.isidentifier():
-            raise UserError(f"--set expects NAME=VALUE, got {item!r}")
+            raise UserError(f"--set expects NAME=VALUE, got {_shown(item)!r}")
         try:
             values[name] = float(number)
         except ValueError:
-            raise UserError(f"--set {name}: expected a number, got {number!r}") from None
+            raise UserError(f"--set {_shown(name)}: expected a number, got {_shown(number)!r}") from None
     return values
 
 
@@ -47,8 +47,14 @@ def _derivative(root: Value, leaves: dict[str, Value], args: argparse.Namespace)
     for _ in range(args.order):
         (d,) = grad(d, [x], create_graph=True)
     d.label = f"d/d{args.wrt}" if args.order == 1 else f"d{args.order}/d{args.wrt}{args.order}"
-    print(f"{d.label} {args.expression} = {d.data:.6g}")
     return d
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """``text``, or its ends and its length when longer than ``limit`` (a huge expression is not echoed)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]} ... {text[-limit // 2 :]} ({len(text):,} characters)"
 
 
 def add_parser(sub: Any) -> None:
@@ -92,11 +98,19 @@ def run(args: argparse.Namespace) -> int:
             raise UserError('draw expr needs an expression, e.g. draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1')
         root, leaves = parse_expression(args.expression, _parse_assignments(args.set))
         if args.highlight and args.highlight not in leaves:
-            raise UserError(f"--highlight {args.highlight!r} is not a variable of the expression ({', '.join(leaves)})")
-        print(f"{args.expression} = {root.data:.6g}")
-        if args.order:
-            root = _derivative(root, leaves, args)
-        root.backward()
+            raise UserError(
+                f"--highlight {_shown(args.highlight)!r} is not a variable of the expression "
+                f"({_shown(', '.join(leaves))})"
+            )
+        try:
+            derivative = _derivative(root, leaves, args) if args.order else None
+            (derivative or root).backward()
+        except (ArithmeticError, ValueError) as err:  # a derivative that cannot be computed at these values
+            raise UserError(f"cannot backpropagate through {_shown(args.expression)!r}: {err}") from None
+        print(f"{_shown(args.expression)} = {root.data:.6g}")
+        if derivative is not None:
+            print(f"{derivative.label} {_shown(args.expression)} = {derivative.data:.6g}")
+            root = derivative
         highlight = leaves.get(args.highlight) if args.highlight else None
         if highlight is not None and all(node is not highlight for node in root.topological_order()):
             raise UserError(f"--highlight {args.highlight}: the derivative does not depend on it")

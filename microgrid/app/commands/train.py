@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import signal
 import sys
@@ -16,13 +17,29 @@ from ..errors import UserError
 
 
 def _sizes(text: str) -> list[int]:
+    """Layer sizes separated by commas or dashes: "784,16,16,10" or "784-16-16-10".
+
+    Every part must be a whole number of at least 1: "784,-16,10" is refused (splitting on
+    the dash would silently read it as 784-16-10).
+    """
+    parts = [part.strip() for part in re.split("[,-]", text)]
+    if len(parts) < 2 or not all(part.isdigit() for part in parts) or min(int(part) for part in parts) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes: two or more positive whole numbers separated by commas, like 784,16,16,10, "
+            f"got {text[:100]!r}"
+        )
+    return [int(part) for part in parts]
+
+
+def _natural(text: str) -> int:
+    """A whole number >= 0 (a seed)."""
     try:
-        sizes = [int(part) for part in text.replace("-", ",").split(",") if part.strip()]
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected layer sizes like 784,16,16,10, got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected at least two positive layer sizes like 784,16,16,10, got {text!r}")
-    return sizes
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text[:100]!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
 
 
 @contextmanager
@@ -96,7 +113,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--batch-size", type=int)
     p.add_argument("--epochs", type=int)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=_natural, help="seed of the weights, shuffles and shifts (>= 0)")
     p.add_argument("--init", choices=["default", "normal"], help="default: scaled to the activation; normal: N(0,1)")
     p.add_argument("--dtype", choices=["float32", "float64"], help="fast engine precision")
     p.add_argument("--engine", choices=["fast", "scalar"], help="fast (NumPy, default) or scalar (Values)")
@@ -121,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from ...digits.data import MNIST_SHA256, load_mnist
     from ...digits.fast import FastMLP
     from ...digits.model_file import load_model, save_model
-    from ...digits.train import PRESETS, Diverged, TrainConfig, train
+    from ...digits.train import PRESETS, Diverged, TrainConfig, check_data, train
 
     try:
         output = check_writable(args.output)  # before any work: a bad -o fails now, not after training
@@ -147,6 +164,11 @@ def run(args: argparse.Namespace) -> int:
         if wanted != found:
             raise UserError(f"--resume model is {found} (layers, activation, output activation), not {wanted}")
     data = load_mnist(args.data)
+    source = "the bundled MNIST" if args.data is None else str(args.data)
+    if config.limit is not None and config.limit > len(data.train_images):
+        available = len(data.train_images)
+        raise UserError(f"--limit {config.limit} is more than the {available:,} training images of {source}")
+    check_data(config, data, source)
     print(
         f"training {'-'.join(map(str, config.sizes))} {config.activation}/{config.loss} with {config.optimizer} "
         f"lr={config.lr} batch={config.batch_size} on {config.limit or len(data.train_images)} images "
