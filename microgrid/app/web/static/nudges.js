@@ -119,7 +119,7 @@ export function nudgesPanel() {
         .map(([k, v]) => `w_${t.index},${k}: ${fmt(v, 3)} (a_${k}(L-1) = ${fmt(t.prev_a[k], 2)})`).join(", ") }),
       el("p", { text: `3. the previous activations, in proportion to w_${t.index},k(L): ` + topEntries(t.activation_nudges, 4)
         .map(([k, v]) => `a_${k}(L-1): ${fmt(v, 3)} (w = ${fmt(t.weights[k], 2)})`).join(", ") }));
-    const pictures = last.nudge_w ? [el("div", { class: "col" },
+    const pictures = last.nudge_w ? [el("div", { class: "col edges-col" },
       el("h4", { text: "weight nudges −dC0/dw_jk(L) as edges" }), edgesPicture(last.nudge_w, "nudge-edges"),
       signLegend("nudge-edges-legend", "red: increase w_jk (nudge > 0)", "blue: decrease w_jk (nudge < 0)",
         "(the thicker, the bigger the nudge)"))] : [];

@@ -45,13 +45,20 @@ export function signLegend(id, positive, negative, extra = "") {
   key.className = "note legend";
   key.id = id;
   for (const [sign, text] of [[1, positive], [-1, negative]]) {
+    const item = document.createElement("span");
+    item.className = "key";
     const swatch = document.createElement("span");
     swatch.className = "swatch";
     swatch.dataset.sign = sign > 0 ? "positive" : "negative";
     swatch.style.background = cssSigned(sign);
-    key.append(swatch, ` ${text}  `);
+    item.append(swatch, text);
+    key.append(item);
   }
-  if (extra) key.append(extra);
+  if (extra) {
+    const more = document.createElement("span");
+    more.textContent = extra;
+    key.append(more);
+  }
   return key;
 }
 
