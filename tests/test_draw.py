@@ -127,10 +127,13 @@ def test_render_errors(tmp_path, monkeypatch):
 def test_draw_network_edges_by_sign_and_size():
     net = MLP(3, [4, 2], seed=1)
     src = draw_network(net).source
-    w = net.layers[0].neurons[0].w[0].data
-    color = "#1f77b4" if w >= 0 else "#d62728"
-    assert re.search(rf"L0_0 -> L1_0 \[arrowhead=none color=\"{color}\"", src)
-    assert src.count("arrowhead=none") == 3 * 4 + 4 * 2
+    # red positive, blue negative (matplotlib's RdBu_r, as in show weights), every edge
+    drawn = re.findall(r"L(\d)_(\d+) -> L(\d)_(\d+) \[arrowhead=none color=\"#(\w{6})\"", src)
+    assert len(drawn) == src.count("arrowhead=none") == 3 * 4 + 4 * 2
+    for _, k, layer, j, colour in drawn:
+        w = net.layers[int(layer) - 1].neurons[int(j)].w[int(k)].data
+        r, b = int(colour[:2], 16), int(colour[4:], 16)
+        assert (r > b) if w > 0 else (b > r), (layer, j, k, w, colour)
     with pytest.raises(ValueError, match="up to 32"):
         draw_network(MLP(3, [40]))
     assert "784 inputs" in draw_network(MLP(784, [16, 16, 10])).source

@@ -29,7 +29,8 @@ def test_serve_prints_the_url_serves_the_page_and_stops_on_ctrl_c(tmp_path):
         assert {m["name"] for m in listing["models"]} >= {"digits", "notes", "mine"}
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
-        assert "stopped" in proc.stderr.read()
+        said = proc.stderr.read()
+        assert "stopped" in said and "warning" not in said  # 127.0.0.1 is this machine only
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,11 @@ def test_serve_errors_are_one_line(args, message, tmp_path):
         taken.listen()
         args, message = ["--port", str(taken.getsockname()[1])], "cannot listen on 127.0.0.1:"
     done = subprocess.run(
-        [sys.executable, "-m", "microgrid", "serve", *args], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        [sys.executable, "-m", "microgrid", "serve", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 2
@@ -65,3 +70,54 @@ def test_the_listening_socket_says_tcp_so_answers_are_not_held_back_by_nagle():
         assert sock.proto == socket.IPPROTO_TCP and sock.getsockname()[1] > 0
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize(
+    "address, where",
+    [
+        ("127.0.0.1", None),
+        ("127.0.1.1", None),  # Debian's name for this machine in /etc/hosts
+        ("::1", None),
+        ("::ffff:127.0.0.1", None),
+        ("0.0.0.0", "every network interface"),
+        ("::", "every network interface"),
+        ("192.168.1.20", "192.168.1.20"),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+        ("2001:db8::5", "2001:db8::5"),
+    ],
+)
+def test_a_non_loopback_address_gets_a_one_line_warning(address, where):
+    from microgrid.app.commands.serve import exposure_warning
+
+    warning = exposure_warning(address, 8000)
+    if where is None:
+        assert warning is None
+    else:
+        assert warning is not None and "\n" not in warning
+        assert f"listening on {where}, port 8000" in warning and "other machines" in warning
+
+
+def test_serve_with_host_0000_prints_the_warning(monkeypatch, capsys):
+    """The path from --host to the warning, with nothing bound: the socket and uvicorn are stand-ins."""
+    import uvicorn
+
+    from microgrid.app import cli
+    from microgrid.app.commands import serve
+
+    class Bound:
+        def getsockname(self):
+            return ("0.0.0.0", 8123)
+
+        def close(self):
+            pass
+
+    listened = []
+    monkeypatch.setattr(serve, "_listen", lambda host, port: listened.append((host, port)) or Bound())
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8123"]) == 0
+    out, err = capsys.readouterr()
+    assert listened == [("0.0.0.0", 8123)]
+    assert "http://0.0.0.0:8123/" in out and "warning" not in out  # stdout's first line stays the URL
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("microgrid serve: warning: listening on every network interface, port 8123")
+    assert lines[-1] == "microgrid serve: stopped"

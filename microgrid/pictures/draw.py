@@ -50,6 +50,7 @@ OP_SYMBOLS = {
 }
 DOT_EXPAND = 8  # a fused weighted sum with more inputs than this has its leaf inputs grouped
 HIGHLIGHT = "#d62728"
+POSITIVE, NEGATIVE = "#b2182b", "#2166ac"  # weight signs: the ends of RdBu_r, as everywhere in microgrid
 MAX_PATHS = 12
 
 
@@ -244,7 +245,7 @@ def _draw_parent_edges(dot: Any, node: Value, op_id: str, show_local: bool, on_p
 def draw_network(mlp: MLP, *, max_neurons: int = 32) -> graphviz.Digraph:
     """Neurons as circles in columns, edges coloured by the weight's sign, thick by its size.
 
-    Blue edges are positive weights, red negative (as in the notes' pictures of layers);
+    Red edges are positive weights, blue negative (as in ``show weights`` and the live page);
     an input layer wider than ``max_neurons`` (784 pixels) is drawn as one box.
     """
     import graphviz
@@ -282,7 +283,7 @@ def draw_network(mlp: MLP, *, max_neurons: int = 32) -> graphviz.Digraph:
             continue
         for j, row in enumerate(layer):
             for i, w in enumerate(row):
-                color = "#1f77b4" if w >= 0 else "#d62728"
+                color = POSITIVE if w >= 0 else NEGATIVE
                 width = 0.3 + 3.0 * abs(w) / biggest
                 dot.edge(f"L{k - 1}_{i}", f"L{k}_{j}", color=color, penwidth=f"{width:.2f}", arrowhead="none")
     return dot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import socket
 import sys
 from pathlib import Path
@@ -19,7 +20,12 @@ def add_parser(sub: Any) -> None:
         "neuron looks for, backpropagation as nudges, and the chain rule with sliders. Every number is computed "
         "by microgrid in Python. Needs the web extra: pip install 'microgrid[web]'. Stop with Ctrl-C.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this machine)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: 127.0.0.1, this machine only; another address, such as "
+        "0.0.0.0, lets other machines reach the page, and serve prints a warning)",
+    )
     p.add_argument("--port", type=int, default=8000, help="the port (default: 8000; 0 picks a free one)")
     p.add_argument(
         "--model", type=Path, help="a model file written by train, offered first (default: the bundled 98%% model)"
@@ -43,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/"
     print(f"microgrid serve: the notes, live, at {url}  (Ctrl-C stops)", flush=True)
+    warning = exposure_warning(sock.getsockname()[0], port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if args.open:
         import webbrowser
 
@@ -72,3 +81,27 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError as err:
         raise UserError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     return sock
+
+
+def exposure_warning(address: str, port: int) -> str | None:
+    """One line warning that the page can be reached from other machines, or None for a loopback address.
+
+    ``address`` is the IP the socket is bound to (``getsockname()[0]``): 127.0.0.0/8 and ::1
+    are this machine only; anything else (0.0.0.0, ::, a LAN address) is not.
+    """
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%")[0])  # %zone
+    except ValueError:
+        return _warning(address, port)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if ip.is_loopback:
+        return None
+    return _warning("every network interface" if ip.is_unspecified else address, port)
+
+
+def _warning(where: str, port: int) -> str:
+    return (
+        f"microgrid serve: warning: listening on {where}, port {port}: other machines that can reach this one "
+        "can open the page and use its API (no password); --host 127.0.0.1 keeps it to this machine"
+    )

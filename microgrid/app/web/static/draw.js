@@ -26,10 +26,13 @@ export function drawPanel() {
 
   const ctx = pad.getContext("2d");
   let drawing = false, last = null, dirty = false, busy = false, timer = null, inked = false;
+  let drawingNumber = 0;   // goes up on Clear, so an answer to a cleared drawing is not shown
 
   function reset() {
     ctx.clearRect(0, 0, SIDE, SIDE);
     inked = false;
+    dirty = false;
+    drawingNumber += 1;
     answer.textContent = "";
     barBox.replaceChildren();
     seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
@@ -68,19 +71,21 @@ export function drawPanel() {
     if (busy) { schedule(); return; }
     dirty = false;
     busy = true;
+    const sent = drawingNumber;
     const rgba = ctx.getImageData(0, 0, SIDE, SIDE).data;
     let bytes = "";
     for (let i = 0; i < SIDE * SIDE; i++) bytes += String.fromCharCode(rgba[4 * i + 3]);   // the ink is the alpha
     try {
       const reading = await postJSON("/api/predict",
         { model: state.model, width: SIDE, height: SIDE, pixels_base64: btoa(bytes) });
+      if (sent !== drawingNumber) return;   // cleared (or replaced by a training image) while in flight
       show(reading);
       state.image = reading.image;
       state.reading = reading;
       state.emit("reading", reading);
       showError(error, null);
     } catch (err) {
-      showError(error, err);
+      if (sent === drawingNumber) showError(error, err);
     } finally {
       busy = false;
       if (dirty) schedule();
@@ -98,8 +103,12 @@ export function drawPanel() {
       : "Bars: the ten output activations a(L).";
   }
 
+  // Mouse, pen and finger alike (pointer events); style.css's touch-action: none keeps a finger's
+  // stroke on the pad from scrolling or zooming the page.
   pad.addEventListener("pointerdown", (e) => {
-    drawing = true; last = null; pad.setPointerCapture(e.pointerId); stroke(point(e)); e.preventDefault();
+    drawing = true; last = null;
+    try { pad.setPointerCapture(e.pointerId); } catch (_) { /* a pointer already gone: draw without capture */ }
+    stroke(point(e)); e.preventDefault();
   });
   pad.addEventListener("pointermove", (e) => { if (drawing) { stroke(point(e)); e.preventDefault(); } });
   const stop = () => { drawing = false; last = null; dirty = true; schedule(); };
@@ -108,7 +117,9 @@ export function drawPanel() {
   clear.addEventListener("click", () => { reset(); state.emit("cleared"); });
 
   // A training image shown in the panels (the nudges panel loads one): show what the network reads.
-  state.on("example", (reading) => { ctx.clearRect(0, 0, SIDE, SIDE); inked = false; show(reading); });
+  state.on("example", (reading) => {
+    ctx.clearRect(0, 0, SIDE, SIDE); inked = false; dirty = false; drawingNumber += 1; show(reading);
+  });
   state.on("models", () => { if (inked) { dirty = true; schedule(); } });
   state.on("model", () => { if (inked) { dirty = true; schedule(); } });
   return section;

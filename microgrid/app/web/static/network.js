@@ -1,7 +1,7 @@
 // Panel 2, the network lighting up: the inputs as a 28x28 grid, each neuron a circle as
 // bright as its activation, the output layer labelled 0-9, edges for the strongest weights.
 import { el, getJSON, showError, state } from "./api.js";
-import { cssSigned } from "./paint.js";
+import { cssSigned, signLegend } from "./paint.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 900, H = 370, PIXEL = 10, TOP = 56;
@@ -36,10 +36,12 @@ export function layout(sizes, width = W, height = H) {
 export function networkPanel() {
   const picture = svg("svg", { id: "network-svg", viewBox: `0 0 ${W} ${H}`, role: "img" });
   const caption = el("p", { class: "note", id: "network-note" });
+  const key = signLegend("network-legend", "red: a positive weight w_jk", "blue: a negative one",
+    "(the thicker and brighter, the larger |w_jk|)");
   const error = el("p", { class: "error" });
   error.hidden = true;
   const section = el("section", { id: "network", class: "panel" },
-    el("h2", { text: "2. The network lighting up" }), picture, caption, error);
+    el("h2", { text: "2. The network lighting up" }), picture, caption, key, error);
   let net = null, positions = null, selected = null;
 
   async function load() {
@@ -58,7 +60,7 @@ export function networkPanel() {
       const top = Math.max(1e-12, ...layerEdges.map((e) => Math.abs(e[2])));
       for (const [k, j, w] of layerEdges) {
         const [x1, y1] = positions[i][k], [x2, y2] = positions[i + 1][j];
-        edges.append(svg("line", { x1, y1, x2, y2, stroke: cssSigned(w / top),
+        edges.append(svg("line", { x1, y1, x2, y2, stroke: cssSigned(w / top), "data-edge": `${i + 1},${j},${k}`,
           "stroke-width": 0.4 + 1.6 * Math.abs(w) / top, "stroke-opacity": 0.25 + 0.6 * Math.abs(w) / top }));
       }
     });
@@ -96,8 +98,8 @@ export function networkPanel() {
         picture.append(t);
       });
     });
-    caption.textContent = `${net.sizes.join("-")} network. Edges: the ${net.edges[0].length} strongest weights of each layer `
-      + "(blue positive, red negative). Click a neuron to see what it looks for.";
+    caption.textContent = `${net.sizes.join("-")} network. A neuron is as bright as its activation. Edges: the `
+      + `${net.edges[0].length} strongest weights of each layer. Click a neuron to see what it looks for.`;
     if (state.reading) light(state.reading);
   }
 

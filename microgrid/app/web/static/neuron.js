@@ -1,7 +1,7 @@
 // Panel 3, what a neuron looks for: its weights as a picture, its bias, and the weighted
 // inputs w_jk a_k that add up to its weighted sum, in the notes' notation.
 import { el, fmt, postJSON, showError, state } from "./api.js";
-import { bars, signedImage } from "./paint.js";
+import { bars, signedImage, signLegend } from "./paint.js";
 
 const SIGMA = { sigmoid: "σ", relu: "ReLU", tanh: "tanh", linear: "" };
 
@@ -17,8 +17,8 @@ export function neuronPanel() {
   const pictures = el("div", { class: "row" },
     el("div", { class: "col" }, el("h4", { text: "its weights w" }), weights, weightBars),
     el("div", { class: "col" }, el("h4", { text: "weights × your digit: w_k a_k" }), weighted, weightedBars),
-    el("div", { class: "col grow" }, formula, el("p", { class: "note",
-      text: "Blue: positive, red: negative, white: zero (each picture scaled to its largest magnitude)." })));
+    el("div", { class: "col grow" }, formula, signLegend("neuron-legend", "red: positive", "blue: negative",
+      "white: zero (each picture scaled to its largest magnitude)")));
   pictures.hidden = true;
   const section = el("section", { id: "neuron-panel", class: "panel" },
     el("h2", { text: "3. What a neuron looks for" }), title, pictures, error);

@@ -2,7 +2,7 @@
 // up backwards, the three ways to raise the target neuron, a mini-batch's average, a step.
 // Every number is the scalar engine's backward() on the server.
 import { el, fmt, getJSON, onModelsChanged, postJSON, showError, state } from "./api.js";
-import { bars, cssSigned } from "./paint.js";
+import { bars, cssSigned, signLegend } from "./paint.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -11,7 +11,8 @@ function cell(value, attrs = {}) {
 }
 
 function edgesPicture(nudgeW, id) {
-  // layer L-1 (left) to layer L (right), each edge coloured by its weight's nudge -dC0/dw
+  // layer L-1 (left) to layer L (right), each edge coloured by its weight's nudge -dC0/dw:
+  // red where the weight should grow, blue where it should shrink
   const nout = nudgeW.length, nin = nudgeW[0].length, w = 360, h = 300;
   const pic = document.createElementNS(SVG, "svg");
   pic.setAttribute("viewBox", `0 0 ${w} ${h}`);
@@ -21,7 +22,7 @@ function edgesPicture(nudgeW, id) {
   nudgeW.forEach((row, j) => row.forEach((v, k) => {
     const line = document.createElementNS(SVG, "line");
     Object.entries({ x1: 40, y1: y(k, nin), x2: w - 40, y2: y(j, nout), stroke: cssSigned(v / top),
-      "stroke-width": 0.5 + 3 * Math.abs(v) / top, "data-nudge": String(v) }).forEach(([a, b]) => line.setAttribute(a, b));
+      "stroke-width": 0.5 + 3 * Math.abs(v) / top, "data-nudge": String(v), "data-j": j, "data-k": k }).forEach(([a, b]) => line.setAttribute(a, b));
     pic.append(line);
   }));
   [[nin, 40, "a_k(L-1)"], [nout, w - 40, "a_j(L)"]].forEach(([n, x, name]) => {
@@ -102,6 +103,8 @@ export function nudgesPanel() {
         style: `width:${Math.round(60 * Math.abs(last.nudge_a[j]) / widest)}px` }))));
     const table = el("table", { id: "output-nudges" },
       el("tr", {}, ...["j", "a_j(L)", "y_j", "dC0/da_j(L)", "nudge −dC0/da_j(L)", ""].map((t) => el("th", { text: t }))), ...rows);
+    const activationKey = signLegend("activation-nudges-legend", "red: this activation should go up (nudge > 0)",
+      "blue: it should go down (nudge < 0)", "(bar length: the size of the nudge)");
     const hidden = r.layers.slice(0, -1).reverse().map((layer) => {
       const box = el("div", { class: "bars signed", id: `nudges-layer-${layer.layer}` });
       bars(box, layer.nudge_a, { signed: true });
@@ -116,12 +119,15 @@ export function nudgesPanel() {
         .map(([k, v]) => `w_${t.index},${k}: ${fmt(v, 3)} (a_${k}(L-1) = ${fmt(t.prev_a[k], 2)})`).join(", ") }),
       el("p", { text: `3. the previous activations, in proportion to w_${t.index},k(L): ` + topEntries(t.activation_nudges, 4)
         .map(([k, v]) => `a_${k}(L-1): ${fmt(v, 3)} (w = ${fmt(t.weights[k], 2)})`).join(", ") }));
-    const pictures = last.nudge_w ? [el("div", { class: "col" },
-      el("h4", { text: "weight nudges −dC0/dw_jk(L) as edges" }), edgesPicture(last.nudge_w, "nudge-edges"))] : [];
+    const pictures = last.nudge_w ? [el("div", { class: "col edges-col" },
+      el("h4", { text: "weight nudges −dC0/dw_jk(L) as edges" }), edgesPicture(last.nudge_w, "nudge-edges"),
+      signLegend("nudge-edges-legend", "red: increase w_jk (nudge > 0)", "blue: decrease w_jk (nudge < 0)",
+        "(the thicker, the bigger the nudge)"))] : [];
     out.replaceChildren(
       el("p", { id: "cost", "data-value": String(r.cost),
         text: `C0 = Σ_j (a_j(L) − y_j)² = ${fmt(r.cost, 6)} for the target ${r.target}, on the ${r.model} network` }),
       el("div", { class: "row" }, el("div", { class: "col" }, table), ...pictures, ways),
+      activationKey,
       el("div", { class: "row" }, ...hidden),
       el("details", {}, el("summary", { text: "The same numbers in microgrid.explain's words" }),
         el("pre", { id: "explain", text: r.explain.join("\n") })));

@@ -1,4 +1,6 @@
-// Drawing numbers the server computed: grey images, blue/red weight images, bars.
+// Drawing numbers the server computed: grey images, signed images, bars.
+// Signs as everywhere in microgrid (matplotlib's RdBu_r in microgrid.pictures): red positive,
+// blue negative, white zero.
 
 export function greyImage(canvas, values, side = 28) {
   const ctx = canvas.getContext("2d");
@@ -10,7 +12,7 @@ export function greyImage(canvas, values, side = 28) {
   paintScaled(canvas, img, side);
 }
 
-// Positive blue, negative red, white at 0; scaled by the largest magnitude.
+// Positive red, negative blue, white at 0; scaled by the largest magnitude.
 export function signedImage(canvas, values, side = 28) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
@@ -24,16 +26,40 @@ export function signedImage(canvas, values, side = 28) {
 }
 
 export function signedColour(t) {
-  // t in [-1, 1]: -1 red, 0 white, 1 blue
+  // t in [-1, 1]: -1 blue, 0 white, 1 red (RdBu's #2166ac and #b2182b, as in style.css)
   const a = Math.min(1, Math.abs(t));
-  return t >= 0
-    ? [Math.round(255 * (1 - a) + 33 * a), Math.round(255 * (1 - a) + 102 * a), Math.round(255 * (1 - a) + 172 * a)]
-    : [Math.round(255 * (1 - a) + 178 * a), Math.round(255 * (1 - a) + 24 * a), Math.round(255 * (1 - a) + 43 * a)];
+  const [r, g, b] = t >= 0 ? RED : BLUE;
+  return [r, g, b].map((c) => Math.round(255 * (1 - a) + c * a));
 }
+
+const RED = [178, 24, 43], BLUE = [33, 102, 172];
 
 export function cssSigned(t) {
   const [r, g, b] = signedColour(t);
   return `rgb(${r},${g},${b})`;
+}
+
+// A one-line key to the sign colours: a red swatch and what red means, a blue one and what blue means.
+export function signLegend(id, positive, negative, extra = "") {
+  const key = document.createElement("p");
+  key.className = "note legend";
+  key.id = id;
+  for (const [sign, text] of [[1, positive], [-1, negative]]) {
+    const item = document.createElement("span");
+    item.className = "key";
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.dataset.sign = sign > 0 ? "positive" : "negative";
+    swatch.style.background = cssSigned(sign);
+    item.append(swatch, text);
+    key.append(item);
+  }
+  if (extra) {
+    const more = document.createElement("span");
+    more.textContent = extra;
+    key.append(more);
+  }
+  return key;
 }
 
 function paintScaled(canvas, img, side) {
