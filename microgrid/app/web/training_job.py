@@ -105,7 +105,8 @@ class TrainingJob:
         self._steps_allowed = -1  # while paused: batches to run before pausing again
         self._wake = threading.Event()
         self._views_spent = 0.0
-        self._views_cost = 0.1  # seconds the last views took (a guess before the first)
+        self._at: tuple[np.ndarray, int] = (np.arange(len(self.pixels)), 0)  # the epoch's order, the next position
+        self._views_cost = 0.05  # seconds the last views took (a guess before the first)
         self._thread = threading.Thread(target=self._run, name="microgrid-training", daemon=True)
 
     # -- control, from the server's thread -------------------------------------------------
@@ -181,8 +182,21 @@ class TrainingJob:
             if self.status != "paused":
                 self.status = "paused"
                 if self.live_views:  # time is free while paused
-                    self._views(None)
+                    self._views(self._peek())
             self._wake.wait(0.5)
+
+    def _peek(self) -> tuple[np.ndarray, float] | None:
+        """The gradient (P,) and cost of the batch that comes next, at the current weights
+        (computed on the probe: the model and its grads stay as they are)."""
+        order, position = self._at
+        idx = order[position : position + self.batch_size]
+        if not len(idx):
+            return None
+        self.probe.flat_parameters()[0].data[...] = self.model.flat_parameters()[0].data
+        xb, yb = np.take(self.pixels, idx, axis=0), np.take(self.labels, idx)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self.probe.loss_and_backward(xb, yb, self.config.loss, check=False, input_scale=PIXEL_SCALE)
+        return self.probe.flat_parameters()[0].grad.copy(), value
 
     def _train(self) -> None:
         config, model, pixels, labels = self.config, self.model, self.pixels, self.labels
@@ -204,6 +218,7 @@ class TrainingJob:
                 with blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
                     while position < n:
                         if self._interrupt:
+                            self._at = (order, position)
                             self.active_seconds += time.perf_counter() - t_active
                             go_on = self._controls()
                             t_active = time.perf_counter()
