@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
-from microgrid.app.web.training import TrainingState, learn_page_routes, training_routes
+from microgrid.app.web.training import STATIC, TrainingState, learn_page_routes, training_routes
 
 
 def create_app(state: TrainingState | None = None) -> Starlette:
     state = state or TrainingState()
-    app = Starlette(routes=[Mount("/api/train", routes=training_routes(state)), *learn_page_routes()])
+    routes = [Mount("/api/train", routes=training_routes(state)), *learn_page_routes()]
+    app = Starlette(routes=[*routes, Mount("/static", StaticFiles(directory=STATIC), name="static")])
     app.state.training = state
     return app

@@ -15,7 +15,8 @@ watches the same job through one Server-Sent Events stream.
 
 Errors are one line, ``{"error": "..."}``: 400 bad JSON, 413 too large, 409 a job is
 already running (or none is), 422 a setting out of range (named), 404 no model yet.
-``learn_page_routes()`` serves the page (/learn) and its script and style.
+``learn_routes(app_state)`` is the web app's part: these routes under /api/train and the
+panel alone at /learn; ``static/learn.js`` adds the panel to the app's page.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from ...digits.data import MNIST_SHA256, Dataset, load_mnist
 from ...digits.fast import FastMLP
@@ -41,7 +42,7 @@ from .training_config import LIMITS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ConfigEr
 from .training_job import TICK, TrainingJob
 from .training_report import model_bytes
 
-__all__ = ["TrainingState", "training_routes", "learn_page_routes", "STATIC"]
+__all__ = ["TrainingState", "training_routes", "learn_page_routes", "learn_routes", "STATIC"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
@@ -87,7 +88,10 @@ class TrainingState:
         self.models[name] = (model, meta)
         self.last_model = name
         if self.add_model is not None:
-            self.add_model(name, model, meta)
+            try:
+                self.add_model(name, model, meta)
+            except ValueError as err:  # e.g. not 784 -> 10: still downloadable, not in the draw panel
+                return f"{name} (not in the draw panel: {err})"
         return name
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -249,16 +253,22 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
 
 def learn_page_routes() -> list[BaseRoute]:
-    """The training page at /learn, with /learn/learn.js and /learn/learn.css."""
+    """The training panel alone at /learn (its files, learn*.js and learn.css, are in ``static/``,
+    which the app serves under /static)."""
 
-    def serve(name: str, media_type: str) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / "learn.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
 
-        return endpoint
+    return [Route("/learn", page)]
 
-    return [
-        Route("/learn", serve("learn.html", "text/html")),
-        Route("/learn/learn.js", serve("learn.js", "text/javascript")),
-        Route("/learn/learn.css", serve("learn.css", "text/css")),
-    ]
+
+def learn_routes(app_state: Any) -> list[BaseRoute]:
+    """The training panel's routes for the web app's ``WebPart``: /api/train/... and /learn.
+
+    ``app_state`` is the app's state: its ``add_model(name, model, meta)`` receives every
+    model a job trains (so the draw panel can use it at once), and its ``data_dir``, if it
+    has one, is the data to train on (the bundled MNIST otherwise).
+    """
+    training = TrainingState(getattr(app_state, "data_dir", None), getattr(app_state, "add_model", None))
+    app_state.training = training
+    return [Mount("/api/train", routes=training_routes(training)), *learn_page_routes()]

@@ -219,9 +219,11 @@ class TrainingJob:
                     while position < n:
                         if self._interrupt:
                             self._at = (order, position)
-                            self.active_seconds += time.perf_counter() - t_active
+                            t_pause = time.perf_counter()
+                            self.active_seconds += t_pause - t_active
                             go_on = self._controls()
                             t_active = time.perf_counter()
+                            t_epoch += t_active - t_pause  # an epoch's seconds leave out its pauses
                             if not go_on:
                                 return self._finish("stopped", "stopped by the user")
                             if self.batch_size != size:

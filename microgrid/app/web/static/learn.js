@@ -1,7 +1,9 @@
 // The training panel: sends the settings, listens to /api/train/events, draws what arrives.
 // Every number comes from the server (microgrid in Python); this file only draws.
 
-const $ = (id) => document.getElementById(id);
+import { LEARN_HTML } from "./learn_markup.js";
+
+const $ = (id) => document.getElementById("learn-" + id);
 const API = "/api/train";
 const costs = [];          // every mini-batch cost of the job being watched
 let lastKind = null;
@@ -17,7 +19,7 @@ async function post(path, body) {
   const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
   const message = $(lastKind === "toy" || path === "/toy" ? "toy-message" : "message");
   message.textContent = answer.error || "";
-  message.classList.toggle("error", Boolean(answer.error));
+  message.classList.toggle("learn-error", Boolean(answer.error));
   return answer;
 }
 
@@ -194,6 +196,7 @@ function drawFinal(state) {
   if (!final) { box.hidden = true; return; }
   if (!box.hidden && box.dataset.steps === String(final.steps)) return;
   box.hidden = false; box.dataset.steps = String(final.steps);
+  if (final.model) modelsChanged();
   $("final-summary").textContent = `Test accuracy ${(100 * final.accuracy).toFixed(2)}% after ${final.steps} steps ` +
     `(${final.wrong} of 10,000 test digits wrong). ` +
     (final.model ? `The model is in the draw panel's list as "${final.model}".` : "");
@@ -229,10 +232,12 @@ function showMnist(state) {
   }
   $("lr-now").textContent = `Now: lr ${state.lr}, batch size ${state.batch_size}.`;
   const h = state.history;
+  const percents = h.flatMap((r) => [100 * r.train_accuracy, 100 * r.test_accuracy]);
   lineChart($("accuracy-chart"), [
     { values: h.map((r) => 100 * r.train_accuracy), color: "#94a3b8", dots: true },
     { values: h.map((r) => 100 * r.test_accuracy), color: "#2563eb", dots: true },
-  ], { ylabel: "% right (blue: test, grey: train)" });
+  ], { ylabel: "% right (blue: test, grey: train)", xmax: Math.max(2, h.length),
+    ymin: Math.max(0, Math.floor(Math.min(...percents)) - 1), ymax: Math.min(100, Math.ceil(Math.max(...percents)) + 1) });
   $("accuracy-table").tBodies[0].innerHTML = h.map((r) =>
     `<tr><td>${r.epoch}</td><td>${r.loss.toFixed(4)}</td><td>${(100 * r.train_accuracy).toFixed(2)}%</td>` +
     `<td>${(100 * r.test_accuracy).toFixed(2)}%</td><td>${r.seconds.toFixed(2)}</td></tr>`).join("");
@@ -282,17 +287,17 @@ function showToy(state) {
 
 function show(state) {
   $("status").textContent = state.status;
-  document.body.dataset.status = state.status;
+  panel.dataset.status = state.status;
   if (state.status === "idle") return;
   if (state.kind !== lastKind) { costs.length = 0; lastKind = state.kind; }
   if (state.kind === "toy") {
     $("toy-message").textContent = state.message;
-    $("toy-message").classList.toggle("error", state.status === "failed");
+    $("toy-message").classList.toggle("learn-error", state.status === "failed");
     showToy(state);
   } else {
     if (state.message) {
       $("message").textContent = state.message;
-      $("message").classList.toggle("error", ["diverged", "failed"].includes(state.status));
+      $("message").classList.toggle("learn-error", ["diverged", "failed"].includes(state.status));
     }
     showMnist(state);
   }
@@ -305,14 +310,30 @@ function listen() {
 
 function switchMode(toy) {
   $("mnist-panel").hidden = toy; $("toy-panel").hidden = !toy;
-  $("mode-mnist").classList.toggle("active", !toy); $("mode-toy").classList.toggle("active", toy);
+  $("mode-mnist").classList.toggle("learn-active", !toy); $("mode-toy").classList.toggle("learn-active", toy);
+}
+
+// The panel: a <section id="learn"> in the app's <main id="panels">, or in learn.html's.
+const panel = document.createElement("section");
+panel.id = "learn";
+panel.className = "panel learn";
+panel.innerHTML = LEARN_HTML;
+(document.getElementById("panels") || document.body).append(panel);
+
+// In the app's page, a new model goes into the model menu of the other panels.
+async function modelsChanged() {
+  if (!document.querySelector('script[src="/static/app.js"]')) return;  // learn.html alone: no other panels
+  try {
+    const api = await import("./api.js");
+    await api.onModelsChanged();
+  } catch (err) { console.warn("could not refresh the model menu:", err); }
 }
 
 async function main() {
   const options = await fetch(API + "/options").then((r) => r.json());
   fillFromPreset(options.presets, $("preset").value);
   $("preset").addEventListener("change", () => fillFromPreset(options.presets, $("preset").value));
-  $("settings").addEventListener("input", (e) => { if (e.target.id !== "preset" && e.target.id !== "epochs") $("preset").value = ""; });
+  $("settings").addEventListener("input", (e) => { if (!["learn-preset", "learn-epochs", "learn-seed", "learn-views"].includes(e.target.id)) $("preset").value = ""; });
   $("start").addEventListener("click", async () => {
     const s = settings();
     if (s.preset) { for (const k of Object.keys(s)) if (!["preset", "epochs", "views", "seed"].includes(k)) delete s[k]; }
@@ -340,7 +361,7 @@ async function main() {
   });
   $("toy-stop").addEventListener("click", () => post("/stop"));
   listen();
-  document.body.dataset.ready = "1";
+  panel.dataset.ready = "1";
 }
 
 main();
