@@ -226,8 +226,7 @@ class TrainingJob:
                             t_epoch += t_active - t_pause  # an epoch's seconds leave out its pauses
                             if not go_on:
                                 return self._finish("stopped", "stopped by the user")
-                            if self.batch_size != size:
-                                break  # the new batch size takes the next batch, with its BLAS threads
+                            size = self.batch_size  # a new batch size takes the next batch
                         idx = order[position : position + size]
                         xb, yb = np.take(pixels, idx, axis=0), np.take(labels, idx)
                         if config.augment:
@@ -249,7 +248,9 @@ class TrainingJob:
                         position += len(idx)
                         self.samples_done += len(idx)
                         total += value * len(idx)
-                threads = threads_for(config.sizes, self.batch_size)
+                        if size != self.config.batch_size and threads_for(config.sizes, size) != threads:
+                            break  # the new batch size wants another number of BLAS threads
+                threads = threads_for(config.sizes, size)
             seconds = time.perf_counter() - t_epoch
             row = {
                 "epoch": epoch,
