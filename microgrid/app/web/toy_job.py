@@ -72,6 +72,7 @@ class ToyJob:
     """Full-batch training of a scalar MLP on a 2-D toy set, in a daemon thread."""
 
     kind = "toy"
+    number = 0  # set by the server: the how-manieth job this is
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = s = settings
@@ -173,6 +174,7 @@ class ToyJob:
         """The toy run's state: points, labels, costs and accuracies per step, the boundary grid."""
         return {
             "kind": self.kind,
+            "job": self.number,
             "status": self.status,
             "message": self.message,
             "settings": self.settings,

@@ -67,6 +67,7 @@ class TrainingState:
         self.job: TrainingJob | ToyJob | None = None
         self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}
         self.last_model: str | None = None
+        self.jobs = 0  # jobs started so far; each job's number tells a page which job an event is about
         self._data: Dataset | None = None
         self._lock = threading.Lock()
 
@@ -161,18 +162,20 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         job = TrainingJob(config, data, state.data_info(), live_views=live_views, on_model=state.keep_model)
         if state.job is not None and state.job.running:  # another start won the race meanwhile
             return _busy(state.job)
-        state.job = job
+        state.jobs += 1
+        job.number, state.job = state.jobs, job
         job.start()
-        return JSONResponse({"status": "started", "config": asdict(config)})
+        return JSONResponse({"status": "started", "job": job.number, "config": asdict(config)})
 
     async def toy(request: Request) -> Response:
         body = await _body(request)
         if state.job is not None and state.job.running:
             return _busy(state.job)
         job = ToyJob(parse_toy(body))
-        state.job = job
+        state.jobs += 1
+        job.number, state.job = state.jobs, job
         job.start()
-        return JSONResponse({"status": "started", "settings": job.settings})
+        return JSONResponse({"status": "started", "job": job.number, "settings": job.settings})
 
     def control(action: str) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:

@@ -54,6 +54,7 @@ class TrainingJob:
     """
 
     kind = "mnist"
+    number = 0  # set by the server: the how-manieth job this is
 
     def __init__(
         self,
@@ -322,6 +323,7 @@ class TrainingJob:
         costs = self.costs[since:]
         return {
             "kind": self.kind,
+            "job": self.number,
             "status": self.status,
             "message": self.message,
             "config": {**self.config.__dict__},

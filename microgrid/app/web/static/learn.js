@@ -289,7 +289,8 @@ function show(state) {
   $("status").textContent = state.status;
   panel.dataset.status = state.status;
   if (state.status === "idle") return;
-  if (state.kind !== lastKind) { costs.length = 0; lastKind = state.kind; }
+  if (state.kind !== lastKind || String(state.job) !== panel.dataset.job) { costs.length = 0; lastKind = state.kind; }
+  panel.dataset.job = String(state.job);
   if (state.kind === "toy") {
     $("toy-message").textContent = state.message;
     $("toy-message").classList.toggle("learn-error", state.status === "failed");
