@@ -14,9 +14,9 @@ import pytest
 pytest.importorskip("starlette", reason="the web app needs the web extra: pip install -e '.[web]'")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
-from learn_app import create_app  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
+from microgrid.app.web.learn_app import create_app  # noqa: E402
 from microgrid.app.web.training import TrainingState  # noqa: E402
 from microgrid.digits.data import PIXEL_SCALE, load_mnist  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402

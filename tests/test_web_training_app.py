@@ -16,8 +16,9 @@ server = pytest.importorskip("microgrid.app.web.server", reason="the web app (se
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from microgrid.app.web.state import load_state  # noqa: E402
 from microgrid.app.web.training import learn_routes  # noqa: E402
+
+load_state = pytest.importorskip("microgrid.app.web.state").load_state
 
 PART = server.WebPart("learn", learn_routes, scripts=("learn.js",), styles=("learn.css",))
 

@@ -21,9 +21,9 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 pytest.importorskip("uvicorn", reason="the web app needs the web extra: pip install -e '.[web]'")
 
-from learn_app import create_app  # noqa: E402
 from learn_server import serving  # noqa: E402
 
+from microgrid.app.web.learn_app import create_app  # noqa: E402
 from microgrid.app.web.training import TrainingState  # noqa: E402
 from microgrid.digits.data import load_mnist  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
