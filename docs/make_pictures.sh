@@ -5,3 +5,4 @@ python -m microgrid draw chain -o docs/images/chain.svg
 python -m microgrid show weights -o docs/images/weights.png
 python -m microgrid show curves -o docs/images/curves.png
 python -m microgrid draw layer -o docs/images/layer.svg
+python docs/learn_pictures.py   # the training panel: docs/images/learn-{mid,end,toy}.png (needs /usr/bin/chromium)

@@ -66,10 +66,9 @@ function lineChart(canvas, series, { ymin, ymax, xmax, markers = [], ylabel = ""
   const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
   if (!all.length) return;
   const f = log ? (v) => Math.log10(Math.max(v, 1e-6)) : (v) => v;
-  let lo = ymin ?? Math.min(...all.map(f)), hi = ymax ?? Math.max(...all.map(f));
-  if (ymin !== undefined && log) lo = f(ymin);
+  let lo = ymin === undefined ? least(all.map(f)) : f(ymin), hi = ymax === undefined ? most(all.map(f)) : f(ymax);
   if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
-  const n = xmax ?? Math.max(...series.map((s) => (s.x0 || 0) + s.values.length));
+  const n = xmax ?? most(series.map((s) => (s.x0 || 0) + s.values.length));
   const X = (i) => pad.l + (w - pad.l - pad.r) * (n > 1 ? i / (n - 1) : 0.5);
   const Y = (v) => pad.t + (h - pad.t - pad.b) * (1 - (f(v) - lo) / (hi - lo));
   ctx.strokeStyle = "#ccc"; ctx.fillStyle = "#555"; ctx.font = "11px system-ui, sans-serif"; ctx.lineWidth = 1;
@@ -82,6 +81,8 @@ function lineChart(canvas, series, { ymin, ymax, xmax, markers = [], ylabel = ""
   ctx.setLineDash([4, 3]); ctx.strokeStyle = "#d97706";
   for (const m of markers) { ctx.beginPath(); ctx.moveTo(X(m), pad.t); ctx.lineTo(X(m), h - pad.b); ctx.stroke(); }
   ctx.setLineDash([]);
+  ctx.save();
+  ctx.beginPath(); ctx.rect(pad.l, pad.t - 2, w - pad.l - pad.r, h - pad.t - pad.b + 4); ctx.clip();
   for (const s of series) {
     const x0 = s.x0 || 0, step = Math.max(1, Math.floor(s.values.length / (w * 2)));
     ctx.strokeStyle = s.color; ctx.lineWidth = s.width || 1.5; ctx.beginPath();
@@ -96,7 +97,12 @@ function lineChart(canvas, series, { ymin, ymax, xmax, markers = [], ylabel = ""
       ctx.fillStyle = s.color; ctx.beginPath(); ctx.arc(X(x0 + i), Y(s.values[i]), 3, 0, 7); ctx.fill();
     }
   }
+  ctx.restore();
 }
+
+// Math.min/max over arrays too long to spread into arguments
+const least = (values) => values.reduce((a, v) => (v < a ? v : a), Infinity);
+const most = (values) => values.reduce((a, v) => (v > a ? v : a), -Infinity);
 
 function runningMean(values, k) {
   const out = []; let sum = 0;
@@ -222,8 +228,10 @@ function showMnist(state) {
   const chart = $("cost-chart");
   const smooth = runningMean(costs, Math.max(5, Math.floor(costs.length / 60)));
   const markers = [...state.lr_changes.slice(1), ...state.batch_changes.slice(1)].map((c) => c.step - 1);
+  // the axis follows the running average (single batches of 10 can reach far below it)
+  const ymin = Math.max(1e-6, least(smooth) / 4), ymax = Math.max(most(costs.slice(0, 50)), most(smooth));
   lineChart(chart, [{ values: costs, color: "#bbb", width: 1 }, { values: smooth, color: "#111", width: 2 }],
-    { markers, ylabel: "cost C", log: true });
+    { markers, ylabel: "cost C (log scale)", log: true, ymin, ymax });
   const k = Math.min(20, costs.length);
   chart.dataset.points = String(costs.length);
   if (k) {
@@ -271,9 +279,10 @@ function showToy(state) {
   if (b) {
     const cell = w / b.side;
     b.scores.forEach((row, i) => row.forEach((s, j) => {
-      const t = Math.tanh(2 * Math.abs(s)) * 0.55;
-      ctx.fillStyle = s > 0 ? `rgba(37,99,235,${t})` : `rgba(234,88,12,${t})`;
-      ctx.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+      const t = Math.tanh(2 * Math.abs(s)) * 0.55;  // opaque: blue or orange mixed with white
+      const [r, g, bl] = (s > 0 ? [37, 99, 235] : [234, 88, 12]).map((c) => Math.round(255 + t * (c - 255)));
+      ctx.fillStyle = `rgb(${r},${g},${bl})`;
+      ctx.fillRect(Math.floor(j * cell), Math.floor(i * cell), Math.ceil(cell) + 1, Math.ceil(cell) + 1);
     }));
   }
   state.points.forEach(([x, y], k) => {
