@@ -263,3 +263,14 @@ def test_model_bytes_are_a_model_file(tmp_path):
     model = FastMLP(784, [5, 10], seed=3)
     blob = model_bytes(model, {"note": "x"})
     assert np.load(io.BytesIO(blob), allow_pickle=False)["W1"].shape == (5, 784)
+
+
+def test_an_idle_stream_closes_and_tells_the_browser_to_come_back(client, monkeypatch):
+    """So that an open tab never keeps a stopping server waiting for long."""
+    from microgrid.app.web import training
+
+    monkeypatch.setattr(training, "STREAM_SECONDS", 0.5)
+    with client.stream("GET", "/api/train/events") as stream:
+        lines = [line for line in stream.iter_lines() if line]
+    assert lines[0] == f"retry: {training.RECONNECT_MS}"
+    assert 2 <= sum(line.startswith("data: ") for line in lines) <= 5  # one every 0.2 s, then closed

@@ -9,7 +9,8 @@ watches the same job through one Server-Sent Events stream.
     POST /pause, /resume, /step (one batch, then paused), /stop
     POST /control    {lr?, batch_size?}: used from the next batch on
     GET  /status     ?since=N: the job's state as JSON (per-batch costs from N on)
-    GET  /events     the same state as an SSE "state" event every 0.2 s (?until=end: close when it ends)
+    GET  /events     the same state as an SSE "state" event every 0.2 s; the stream closes after
+                     10 s and the browser reconnects (?until=end: stay open until the job ends)
     GET  /model.npz  the last trained model, the file ``python -m microgrid train`` writes
     GET  /options    the presets, the limits and the defaults, for the page's form
 
@@ -48,6 +49,9 @@ __all__ = ["TrainingState", "training_routes", "learn_page_routes", "learn_route
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
 EVENT_INTERVAL = 0.2  # seconds between two events of the stream
+# A stream ends after this long and the page's EventSource reconnects RECONNECT_MS later (and
+# is sent the whole state again): an open stream never keeps a stopping server waiting longer.
+STREAM_SECONDS, RECONNECT_MS = 10.0, 300
 
 
 class TrainingState:
@@ -145,7 +149,7 @@ def _handler(fn: Callable[..., Any]) -> Callable[[Request], Any]:
 
 def _busy(job: TrainingJob | ToyJob) -> JSONResponse:
     what = "an MNIST training job" if job.kind == "mnist" else "a toy training job"
-    where = f"epoch {job.epoch} of {job.config.epochs}" if isinstance(job, TrainingJob) else f"step {job.step}"
+    where = f"epoch {max(job.epoch, 1)} of {job.config.epochs}" if isinstance(job, TrainingJob) else f"step {job.step}"
     return _error(f"{what} is already running ({where}): stop it first, or watch it in this tab", 409)
 
 
@@ -207,8 +211,9 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
         async def stream() -> Any:
             seen, sent = None, 0
-            next_event = time.monotonic()
-            while True:
+            next_event = opened = time.monotonic()
+            yield f"retry: {RECONNECT_MS}\n\n"
+            while until_end or time.monotonic() - opened < STREAM_SECONDS:
                 job = state.job
                 if job is not seen:
                     seen, sent = job, 0

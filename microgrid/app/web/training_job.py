@@ -263,7 +263,7 @@ class TrainingJob:
             self.history.append(row)
             self._last_good = (self.step, flat.data.copy())
         self.active_seconds += time.perf_counter() - t_active
-        return self._finish("done", f"finished {config.epochs} epochs")
+        return self._finish("done", f"finished {config.epochs} epoch{'s' if config.epochs > 1 else ''}")
 
     def _elapsed(self, t_active: float) -> float:
         return self.active_seconds + time.perf_counter() - t_active
