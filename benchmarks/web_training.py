@@ -11,11 +11,16 @@ For each preset, in turn, round after round (so machine noise hits both alike):
     seconds come from its history, the event gaps from the client's clock.
 Per-epoch ratio = median over all epochs of the page / median of the command. The
 events' target is a gap of at most 0.5 s; the ratio's is at most 1.15.
+
+Where the web app is installed (``microgrid/app/web/server.py``), it also times the draw
+panel's predict round trip (POST /api/predict, a 28x28 digit) in ``python -m microgrid
+serve``, idle and while the training panel trains the given preset (target: under 200 ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import socket
@@ -75,6 +80,40 @@ def page_epochs(base: str, preset: str, epochs: int) -> tuple[list[float], list[
     return [row["seconds"] for row in status["history"]], gaps
 
 
+def predict_round_trips(preset: str, requests: int = 40) -> list[list[str]]:
+    """Median and largest predict round trip (ms) of the app's server, idle and while training."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "microgrid", "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    digit = {"width": 28, "height": 28, "pixels": [255 if 10 <= i % 28 <= 14 else 0 for i in range(784)]}
+    rows = []
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for _ in range(100):
+                try:
+                    client.get("/api/models")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            for when in ("idle", f"training {preset}"):
+                if when != "idle":
+                    client.post("/api/train/start", json={"preset": preset, "epochs": 30}).raise_for_status()
+                    time.sleep(1.0)
+                times = []
+                for _ in range(requests):
+                    t0 = time.perf_counter()
+                    client.post("/api/predict", json=digit).raise_for_status()
+                    times.append(1000 * (time.perf_counter() - t0))
+                    time.sleep(0.1)
+                rows.append([when, f"{statistics.median(times):.1f}", f"{max(times):.1f}"])
+            client.post("/api/train/stop")
+    finally:
+        server.terminate()
+        server.wait(30)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -116,6 +155,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+    if importlib.util.find_spec("microgrid.app.web.server") is not None:
+        print()
+        print(table(["predict round trip", "median ms", "max ms"], predict_round_trips(presets[0])))
 
 
 if __name__ == "__main__":

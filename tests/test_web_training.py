@@ -274,3 +274,17 @@ def test_an_idle_stream_closes_and_tells_the_browser_to_come_back(client, monkey
         lines = [line for line in stream.iter_lines() if line]
     assert lines[0] == f"retry: {training.RECONNECT_MS}"
     assert 2 <= sum(line.startswith("data: ") for line in lines) <= 5  # one every 0.2 s, then closed
+
+
+def test_the_toy_steps_one_at_a_time_and_takes_a_new_lr(client, state):
+    client.post("/api/train/toy", json={"steps": 500})
+    client.post("/api/train/pause")
+    paused = wait_for(client, lambda s: s["status"] == "paused")
+    assert client.post("/api/train/control", json={"lr": 0.05}).status_code == 200
+    refused = client.post("/api/train/control", json={"batch_size": 10})
+    assert refused.status_code == 422 and "only lr can change" in refused.json()["error"]
+    client.post("/api/train/step")
+    snap = wait_for(client, lambda s: s["step"] == paused["step"] + 1 and s["status"] == "paused")
+    assert snap["lr"] == 0.05 and state.job.optimizer.lr == 0.05
+    client.post("/api/train/stop")
+    assert wait_for(client, finished)["status"] == "stopped"

@@ -82,10 +82,13 @@ class ToyJob:
         self.net = MLP(2, [*s["hidden"], 1], s["activation"], "linear" if hinge else "sigmoid", seed=s["seed"])
         self.optimizer = SGD(self.net.parameters(), lr=s["lr"], momentum=s["momentum"])
         self.status, self.message = "starting", ""
-        self.step, self.costs, self.accuracies = 0, [], []  # type: tuple[int, list[float], list[float]]
+        self.step = 0
+        self.costs: list[float] = []
+        self.accuracies: list[float] = []
         self.boundary: dict[str, Any] | None = None
         self.final: dict[str, Any] | None = None
         self._stop = self._pause = False
+        self._steps_allowed = 0  # while paused: steps to take before pausing again
         self._wake = threading.Event()
         pts = np.asarray(self.xs)
         low, high = pts.min(axis=0) - 0.5, pts.max(axis=0) + 0.5
@@ -107,15 +110,19 @@ class ToyJob:
         self._wake.set()
 
     def step_once(self) -> None:
-        self._pause = True
+        """Take one step and pause again (pauses first if running)."""
+        self._steps_allowed, self._pause = 1, True
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
 
     def change(self, settings: dict[str, float]) -> None:
-        if "lr" in settings:
-            self.optimizer.lr = settings["lr"]
+        """A new learning rate, used from the next step on (the toy has no batch size to change)."""
+        if "batch_size" in settings:
+            raise ConfigError("the toy takes every point in each step: only lr can change while it trains")
+        self.optimizer.lr = settings["lr"]
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -143,10 +150,12 @@ class ToyJob:
             self.status = "running"
             next_draw = 0.0
             while self.step < self.settings["steps"]:
-                while self._pause and not self._stop:
+                while self._pause and not self._stop and not self._steps_allowed:
                     self.status = "paused"
                     self._wake.wait(0.5)
                     self._wake.clear()
+                if self._steps_allowed:
+                    self._steps_allowed -= 1
                 if self._stop:
                     break
                 self.status = "running"

@@ -114,7 +114,7 @@ def _error(message: str, status: int) -> JSONResponse:
 
 
 async def _body(request: Request) -> Any:
-    """The request's JSON body ({} when empty); raises ConfigError-like responses via _BadRequest."""
+    """The request's JSON body ({} when empty); _BadRequest (413, 400) when too large or not JSON."""
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise _BadRequest(f"the request body is {len(raw)} bytes, more than the limit of {MAX_BODY}", 413)
