@@ -154,3 +154,19 @@ def test_a_bad_value_is_named_on_the_page(page):
     page.wait_for_function("document.getElementById('learn-message').textContent.includes('lr must be')")
     assert page.text_content("#learn-message") == "lr must be above 0 and at most 100, got 500"
     page.errors.remove("Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)")
+
+
+def test_a_refusal_shows_under_the_buttons_that_asked(page):
+    """A start refused while a toy job is the server's last job still shows in the MNIST panel."""
+    page.click("#learn-mode-toy")
+    page.fill("#learn-toy-steps", "5000")
+    page.click("#learn-toy-start")
+    page.wait_for_function("document.getElementById('learn-toy-message').textContent.includes('steps must be')")
+    page.click("#learn-mode-mnist")
+    page.select_option("#learn-preset", "")
+    page.fill("#learn-epochs", "0")
+    page.click("#learn-start")
+    page.wait_for_function("document.getElementById('learn-message').textContent.includes('epochs must be')")
+    assert "steps must be a whole number from 1 to 2000, got 5000" in page.text_content("#learn-toy-message")
+    for _ in range(2):
+        page.errors.remove("Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)")

@@ -7,17 +7,19 @@ const $ = (id) => document.getElementById("learn-" + id);
 const API = "/api/train";
 const costs = [];          // every mini-batch cost of the job being watched
 let lastKind = null;
+let shownMessage = "";     // the job's last message written under the buttons
 
 // ---------------------------------------------------------------- requests
 
-async function post(path, body) {
+// POST to the API; a refusal's one line goes under the buttons that sent it (where).
+async function post(path, body, where = "message") {
   const response = await fetch(API + path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body || {}),
   });
   const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
-  const message = $(lastKind === "toy" || path === "/toy" ? "toy-message" : "message");
+  const message = $(where);
   message.textContent = answer.error || "";
   message.classList.toggle("learn-error", Boolean(answer.error));
   return answer;
@@ -301,11 +303,15 @@ function show(state) {
   if (state.kind !== lastKind || String(state.job) !== panel.dataset.job) { costs.length = 0; lastKind = state.kind; }
   panel.dataset.job = String(state.job);
   if (state.kind === "toy") {
-    $("toy-message").textContent = state.message;
-    $("toy-message").classList.toggle("learn-error", state.status === "failed");
+    if (state.message && state.message !== shownMessage) {
+      shownMessage = state.message;
+      $("toy-message").textContent = state.message;
+      $("toy-message").classList.toggle("learn-error", state.status === "failed");
+    }
     showToy(state);
   } else {
-    if (state.message) {
+    if (state.message && state.message !== shownMessage) {  // news only: a refusal just shown stays
+      shownMessage = state.message;
       $("message").textContent = state.message;
       $("message").classList.toggle("learn-error", ["diverged", "failed"].includes(state.status));
     }
@@ -367,9 +373,9 @@ async function main() {
       hidden: $("toy-hidden").value.split(/[-,\s]+/).filter(Boolean).map(Number),
       activation: $("toy-activation").value, loss: $("toy-loss").value,
       lr: Number($("toy-lr").value), steps: Number($("toy-steps").value),
-    });
+    }, "toy-message");
   });
-  $("toy-stop").addEventListener("click", () => post("/stop"));
+  $("toy-stop").addEventListener("click", () => post("/stop", {}, "toy-message"));
   listen();
   panel.dataset.ready = "1";
 }
