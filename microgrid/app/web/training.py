@@ -165,7 +165,10 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         config, live_views = parse_config(
             body, nin=nin, classes=int(data.train_labels.max()) + 1, train_size=len(data.train_images)
         )
-        job = TrainingJob(config, data, state.data_info(), live_views=live_views, on_model=state.keep_model)
+        # drawing the starting weights and the views' subsets takes a moment: not on the event loop
+        job = await run_in_threadpool(
+            lambda: TrainingJob(config, data, state.data_info(), live_views=live_views, on_model=state.keep_model)
+        )
         if state.job is not None and state.job.running:  # another start won the race meanwhile
             return _busy(state.job)
         state.jobs += 1

@@ -37,7 +37,7 @@ __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
 RUNNING = ("starting", "running", "paused")
 FINISHED = ("done", "stopped", "diverged", "failed")
 TICK = 0.25  # seconds of training between two looks at the live quantities
-VIEWS_SHARE = 0.05  # at most this share of the training time goes to the live views while running
+VIEWS_SHARE = 0.03  # at most this share of the training time goes to the live views while running
 SURFACE_IMAGES, GRADIENT_IMAGES = 200, 5_000  # fixed training subsets of the two views
 PATH_POINTS = 40
 
