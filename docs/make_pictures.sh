@@ -15,3 +15,5 @@ python -m microgrid show activations demos/digits/5.png --model "$notes" -o docs
 python demos/curvature.py -o docs/images/curvature.png
 # The live page's panels (needs the web and test extras and /usr/bin/chromium)
 python docs/live_pictures.py -o docs/images
+# The training panel: docs/images/learn-{mid,end,toy}.png (needs /usr/bin/chromium)
+python docs/learn_pictures.py

@@ -40,6 +40,7 @@ def test_serve_prints_the_url_serves_the_page_and_stops_on_ctrl_c(tmp_path):
         (["--model", "no-such.npz"], "no-such.npz: no such model file"),
         (["--port", "taken"], None),
         (["--host", "no.such.host.invalid"], "cannot listen on no.such.host.invalid:8000"),
+        (["--data", "no-such-dir"], "--data no-such-dir: no such directory of IDX files"),
     ],
 )
 def test_serve_errors_are_one_line(args, message, tmp_path):
@@ -121,3 +122,24 @@ def test_serve_with_host_0000_prints_the_warning(monkeypatch, capsys):
     lines = err.strip().splitlines()
     assert lines[0].startswith("microgrid serve: warning: listening on every network interface, port 8123")
     assert lines[-1] == "microgrid serve: stopped"
+
+
+def test_serve_data_reaches_the_training_panel(monkeypatch, tmp_path):
+    """--data DIR: the app's training panel trains on DIR's IDX files (nothing is bound: stand-ins)."""
+    import uvicorn
+
+    from microgrid.app import cli
+    from microgrid.app.commands import serve
+
+    class Bound:
+        def getsockname(self):
+            return ("127.0.0.1", 8124)
+
+        def close(self):
+            pass
+
+    apps = []
+    monkeypatch.setattr(serve, "_listen", lambda host, port: Bound())
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: apps.append(self.config.app))
+    assert cli.main(["serve", "--port", "8124", "--data", str(tmp_path)]) == 0
+    assert apps[0].state.models.training.data_dir == tmp_path

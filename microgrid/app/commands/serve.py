@@ -30,6 +30,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--model", type=Path, help="a model file written by train, offered first (default: the bundled 98%% model)"
     )
+    p.add_argument(
+        "--data", type=Path, help="directory of IDX files the training panel trains on (default: the bundled MNIST)"
+    )
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
 
 
@@ -43,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
         from ..web.state import load_state
     except ImportError as err:
         raise UserError(f"serve needs the web extra ({err.name} is missing): pip install 'microgrid[web]'") from None
-    app = create_app(load_state(args.model))
+    if args.data is not None and not args.data.is_dir():
+        raise UserError(f"--data {args.data}: no such directory of IDX files")
+    state = load_state(args.model)
+    state.data_dir = args.data
+    app = create_app(state)
     sock = _listen(args.host, args.port)
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         import webbrowser
 
         webbrowser.open(url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again

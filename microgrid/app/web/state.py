@@ -38,6 +38,7 @@ class AppState:
     def __init__(self, models: dict[str, tuple[FastMLP, dict[str, Any]]], default: str | None = None) -> None:
         if not models:
             raise ValueError("AppState needs at least one model")
+        self.data_dir: Path | None = None  # IDX files the training panel trains on (serve --data); None: bundled MNIST
         self.lock = threading.RLock()  # held briefly: the models dict
         self.scalar_lock = threading.Lock()  # held while a request uses a scalar copy (its grads are shared)
         self._data_lock = threading.Lock()  # loading MNIST and building scalar copies, without blocking lookups

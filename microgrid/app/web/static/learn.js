@@ -1,0 +1,383 @@
+// The training panel: sends the settings, listens to /api/train/events, draws what arrives.
+// Every number comes from the server (microgrid in Python); this file only draws.
+
+import { LEARN_HTML } from "./learn_markup.js";
+
+const $ = (id) => document.getElementById("learn-" + id);
+const API = "/api/train";
+const costs = [];          // every mini-batch cost of the job being watched
+let lastKind = null;
+let shownMessage = "";     // the job's last message written under the buttons
+
+// ---------------------------------------------------------------- requests
+
+// POST to the API; a refusal's one line goes under the buttons that sent it (where).
+async function post(path, body, where = "message") {
+  const response = await fetch(API + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body || {}),
+  });
+  const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  const message = $(where);
+  message.textContent = answer.error || "";
+  message.classList.toggle("learn-error", Boolean(answer.error));
+  return answer;
+}
+
+function settings() {
+  const form = {};
+  const preset = $("preset").value;
+  if (preset) form.preset = preset;
+  const number = (id) => Number($(id).value);
+  form.sizes = $("sizes").value.split(/[-,\s]+/).filter(Boolean).map(Number);
+  for (const id of ["activation", "loss", "optimizer"]) form[id] = $(id).value;
+  form.output_activation = $("output_activation").value || null;
+  for (const id of ["lr", "momentum", "batch_size", "epochs", "seed"]) form[id] = number(id);
+  form.views = $("views").checked;
+  return form;
+}
+
+function fillFromPreset(presets, name) {
+  const p = presets[name];
+  if (!p) return;
+  $("sizes").value = p.sizes.join("-");
+  for (const id of ["activation", "loss", "optimizer", "lr", "momentum", "batch_size", "seed"]) {
+    if (p[id] !== undefined) $(id).value = p[id];
+  }
+  $("output_activation").value = p.output_activation || "";
+  $("epochs").value = name === "best" ? 2 : 1;
+}
+
+// ---------------------------------------------------------------- drawing helpers
+
+function fitCanvas(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || canvas.width, h = canvas.clientHeight || canvas.height;
+  if (canvas.width !== Math.round(w * ratio)) { canvas.width = Math.round(w * ratio); canvas.height = Math.round(h * ratio); }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return { ctx, w, h };
+}
+
+// Lines over a shared x range: series = [{values, color, width, x0}], x0 = index of values[0].
+function lineChart(canvas, series, { ymin, ymax, xmax, markers = [], ylabel = "", log = false } = {}) {
+  const { ctx, w, h } = fitCanvas(canvas);
+  const pad = { l: 46, r: 8, t: 8, b: 20 };
+  ctx.clearRect(0, 0, w, h);
+  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
+  if (!all.length) return;
+  const f = log ? (v) => Math.log10(Math.max(v, 1e-6)) : (v) => v;
+  let lo = ymin === undefined ? least(all.map(f)) : f(ymin), hi = ymax === undefined ? most(all.map(f)) : f(ymax);
+  if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
+  const n = xmax ?? most(series.map((s) => (s.x0 || 0) + s.values.length));
+  const X = (i) => pad.l + (w - pad.l - pad.r) * (n > 1 ? i / (n - 1) : 0.5);
+  const Y = (v) => pad.t + (h - pad.t - pad.b) * (1 - (f(v) - lo) / (hi - lo));
+  ctx.strokeStyle = "#ccc"; ctx.fillStyle = "#555"; ctx.font = "11px system-ui, sans-serif"; ctx.lineWidth = 1;
+  ctx.beginPath(); ctx.moveTo(pad.l, pad.t); ctx.lineTo(pad.l, h - pad.b); ctx.lineTo(w - pad.r, h - pad.b); ctx.stroke();
+  for (const v of [lo, (lo + hi) / 2, hi]) {
+    const value = log ? 10 ** v : v;
+    ctx.fillText(Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(2), 2, Y(value) + 4);
+  }
+  if (ylabel) ctx.fillText(ylabel, pad.l + 4, pad.t + 10);
+  ctx.setLineDash([4, 3]); ctx.strokeStyle = "#d97706";
+  for (const m of markers) { ctx.beginPath(); ctx.moveTo(X(m), pad.t); ctx.lineTo(X(m), h - pad.b); ctx.stroke(); }
+  ctx.setLineDash([]);
+  ctx.save();
+  ctx.beginPath(); ctx.rect(pad.l, pad.t - 2, w - pad.l - pad.r, h - pad.t - pad.b + 4); ctx.clip();
+  for (const s of series) {
+    const x0 = s.x0 || 0, step = Math.max(1, Math.floor(s.values.length / (w * 2)));
+    ctx.strokeStyle = s.color; ctx.lineWidth = s.width || 1.5; ctx.beginPath();
+    let started = false;
+    for (let i = 0; i < s.values.length; i += step) {
+      const v = s.values[i];
+      if (!Number.isFinite(v)) continue;
+      if (!started) { ctx.moveTo(X(x0 + i), Y(v)); started = true; } else ctx.lineTo(X(x0 + i), Y(v));
+    }
+    ctx.stroke();
+    if (s.dots) for (let i = 0; i < s.values.length; i++) {
+      ctx.fillStyle = s.color; ctx.beginPath(); ctx.arc(X(x0 + i), Y(s.values[i]), 3, 0, 7); ctx.fill();
+    }
+  }
+  ctx.restore();
+}
+
+// Math.min/max over arrays too long to spread into arguments
+const least = (values) => values.reduce((a, v) => (v < a ? v : a), Infinity);
+const most = (values) => values.reduce((a, v) => (v > a ? v : a), -Infinity);
+
+function runningMean(values, k) {
+  const out = []; let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i]; if (i >= k) sum -= values[i - k];
+    out.push(sum / Math.min(i + 1, k));
+  }
+  return out;
+}
+
+const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+// Weights in [-1, 1] as blue (positive) / red (negative) over white.
+function weightImage(canvas, values, side) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(side, side);
+  for (let i = 0; i < side * side; i++) {
+    const v = values[i] / 127, m = Math.min(1, Math.abs(v));
+    const fade = Math.round(255 * (1 - m));
+    img.data.set(v >= 0 ? [fade, fade + Math.round(60 * m), 255, 255] : [255, fade, fade, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function digitImage(canvas, pixels) {
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) { const g = 255 - pixels[i]; img.data.set([g, g, g, 255], i * 4); }
+  ctx.putImageData(img, 0, 0);
+}
+
+// viridis-like: 0 dark purple .. 1 yellow
+function colormap(t) {
+  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const x = Math.min(0.9999, Math.max(0, t)) * (stops.length - 1), i = Math.floor(x), f = x - i;
+  return stops[i].map((c, k) => Math.round(c + f * (stops[i + 1][k] - c)));
+}
+
+// ---------------------------------------------------------------- the MNIST views
+
+function drawWeights(weights) {
+  const box = $("weights");
+  if (!weights || !weights.side) return;
+  const data = new Int8Array(bytes(weights.data).buffer);
+  const n = weights.indices.length, size = weights.side * weights.side;
+  if (box.children.length !== n) {
+    box.innerHTML = "";
+    for (let k = 0; k < n; k++) {
+      const fig = document.createElement("figure");
+      const c = document.createElement("canvas"); c.width = c.height = weights.side;
+      const cap = document.createElement("figcaption"); cap.textContent = `neuron ${weights.indices[k]}`;
+      fig.append(c, cap); box.append(fig);
+    }
+  }
+  for (let k = 0; k < n; k++) weightImage(box.children[k].firstChild, data.subarray(k * size, (k + 1) * size), weights.side);
+  $("weights-caption").textContent = weights.of > n
+    ? `${n} of the ${weights.of} first-layer neurons, evenly spaced: blue positive weights, red negative.`
+    : `All ${n} first-layer neurons' 784 weights as 28x28 pictures: blue positive, red negative.`;
+}
+
+function drawSurface(surface) {
+  if (!surface) return;
+  const canvas = $("surface");
+  const { ctx, w, h } = fitCanvas(canvas);
+  const grid = surface.cost, rows = grid.length, cols = grid[0].length;
+  const flat = grid.flat().filter((v) => v >= 0), lo = Math.log(Math.min(...flat)), hi = Math.log(Math.max(...flat));
+  const cw = w / cols, ch = h / rows;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+    const v = grid[i][j];
+    const [r, g, b] = v < 0 ? [255, 255, 255] : colormap((Math.log(v) - lo) / (hi - lo || 1));
+    ctx.fillStyle = `rgb(${r},${g},${b})`;
+    ctx.fillRect(j * cw, h - (i + 1) * ch, cw + 0.5, ch + 0.5);  // b grows upwards
+  }
+  const a = surface.a, bb = surface.b;
+  const X = (x) => ((x - a[0]) / (a[a.length - 1] - a[0])) * w, Y = (y) => h - ((y - bb[0]) / (bb[bb.length - 1] - bb[0])) * h;
+  ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.beginPath();
+  surface.path.forEach(([x, y], k) => (k ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+  ctx.stroke();
+  ctx.fillStyle = "#fff";
+  for (const [x, y] of surface.path) { ctx.beginPath(); ctx.arc(X(x), Y(y), 2, 0, 7); ctx.fill(); }
+  ctx.fillStyle = "#e11d48"; ctx.beginPath(); ctx.arc(X(0), Y(0), 5, 0, 7); ctx.fill();
+  $("surface-caption").textContent = `Cost over ${surface.images} training images on the plane through the weights ` +
+    `at step ${surface.step} (red dot) spanned by ${surface.directions}; dark is low, yellow high (log scale). ` +
+    `White: the path of gradient descent.`;
+}
+
+function drawGradient(gradient, history) {
+  if (!gradient) return;
+  $("cosine").textContent = gradient.cosine.toFixed(3);
+  $("batch-cost").textContent = gradient.batch_cost.toFixed(4);
+  $("full-cost").textContent = gradient.full_cost.toFixed(4);
+  lineChart($("gradient-chart"), [{ values: history.map((g) => g.cosine), color: "#2563eb", dots: true }],
+    { ymin: -0.2, ymax: 1, ylabel: "cosine" });
+}
+
+function drawFinal(state) {
+  const final = state.final, box = $("final");
+  if (!final) { box.hidden = true; return; }
+  if (!box.hidden && box.dataset.steps === String(final.steps)) return;
+  box.hidden = false; box.dataset.steps = String(final.steps);
+  if (final.model) modelsChanged();
+  $("final-summary").textContent = `Test accuracy ${(100 * final.accuracy).toFixed(2)}% after ${final.steps} steps ` +
+    `(${final.wrong} of 10,000 test digits wrong). ` +
+    (final.model ? `The model is in the draw panel's list as "${final.model}".` : "");
+  const table = $("confusion"), max = Math.max(...final.confusion.flat());
+  table.innerHTML = "<tr><th></th>" + final.confusion.map((_, j) => `<th>${j}</th>`).join("") + "</tr>" +
+    final.confusion.map((row, i) => `<tr><th>${i}</th>` + row.map((v, j) => {
+      const t = Math.sqrt(v / max), bg = i === j ? `rgba(37,99,235,${t})` : `rgba(225,29,72,${Math.min(1, 4 * t)})`;
+      return `<td style="background:${bg};color:${t > 0.5 ? "#fff" : "#111"}">${v}</td>`;
+    }).join("") + "</tr>").join("");
+  const mistakes = $("mistakes"); mistakes.innerHTML = "";
+  for (const m of final.mistakes) {
+    const fig = document.createElement("figure"), c = document.createElement("canvas");
+    c.width = c.height = 28; digitImage(c, bytes(m.pixels));
+    const cap = document.createElement("figcaption"); cap.textContent = `said ${m.said}, is ${m.label}`;
+    fig.append(c, cap); mistakes.append(fig);
+  }
+}
+
+function showMnist(state) {
+  const values = state.costs.values;
+  if (state.costs.start === 0) costs.length = 0; else costs.length = Math.min(costs.length, state.costs.start);
+  for (const v of values) costs.push(v);
+  const chart = $("cost-chart");
+  const smooth = runningMean(costs, Math.max(5, Math.floor(costs.length / 60)));
+  const markers = [...state.lr_changes.slice(1), ...state.batch_changes.slice(1)].map((c) => c.step - 1);
+  // the axis follows the running average (single batches of 10 can reach far below it)
+  const ymin = Math.max(1e-6, least(smooth) / 4), ymax = Math.max(most(costs.slice(0, 50)), most(smooth));
+  lineChart(chart, [{ values: costs, color: "#bbb", width: 1 }, { values: smooth, color: "#111", width: 2 }],
+    { markers, ylabel: "cost C (log scale)", log: true, ymin, ymax });
+  const k = Math.min(20, costs.length);
+  chart.dataset.points = String(costs.length);
+  if (k) {
+    chart.dataset.first = String(costs.slice(0, k).reduce((s, v) => s + v, 0) / k);
+    chart.dataset.last = String(costs.slice(-k).reduce((s, v) => s + v, 0) / k);
+  }
+  $("lr-now").textContent = `Now: lr ${state.lr}, batch size ${state.batch_size}.`;
+  const h = state.history;
+  const percents = h.flatMap((r) => [100 * r.train_accuracy, 100 * r.test_accuracy]);
+  lineChart($("accuracy-chart"), [
+    { values: h.map((r) => 100 * r.train_accuracy), color: "#94a3b8", dots: true },
+    { values: h.map((r) => 100 * r.test_accuracy), color: "#2563eb", dots: true },
+  ], { ylabel: "% right (blue: test, grey: train)", xmax: Math.max(2, h.length),
+    ymin: Math.max(0, Math.floor(Math.min(...percents)) - 1), ymax: Math.min(100, Math.ceil(Math.max(...percents)) + 1) });
+  $("accuracy-table").tBodies[0].innerHTML = h.map((r) =>
+    `<tr><td>${r.epoch}</td><td>${r.loss.toFixed(4)}</td><td>${(100 * r.train_accuracy).toFixed(2)}%</td>` +
+    `<td>${(100 * r.test_accuracy).toFixed(2)}%</td><td>${r.seconds.toFixed(2)}</td></tr>`).join("");
+  if (h.length) $("test-accuracy").textContent = `${(100 * h[h.length - 1].test_accuracy).toFixed(2)}%`;
+  $("test-accuracy").dataset.value = h.length ? String(h[h.length - 1].test_accuracy) : "";
+  const left = state.seconds_left > 0 ? `, about ${Math.ceil(state.seconds_left)} s left` : "";
+  $("progress-text").textContent = `epoch ${state.epoch} of ${state.epochs} · step ${state.step} · ` +
+    `${state.samples_done.toLocaleString("en")} of ${state.samples_total.toLocaleString("en")} images · ` +
+    `${Math.round(state.samples_per_second).toLocaleString("en")} images/s${left}`;
+  $("progress").style.width = `${(100 * state.progress).toFixed(1)}%`;
+  drawWeights(state.weights);
+  drawSurface(state.surface);
+  drawGradient(state.gradient, state.gradients);
+  drawFinal(state);
+  if (document.activeElement !== $("live-lr")) $("live-lr").placeholder = state.lr;
+  if (document.activeElement !== $("live-batch")) $("live-batch").placeholder = state.batch_size;
+}
+
+// ---------------------------------------------------------------- the toy
+
+function showToy(state) {
+  $("toy-step").textContent = String(state.step);
+  if (state.accuracy !== null) $("toy-accuracy").textContent = `${Math.round(100 * state.accuracy)}%`;
+  $("toy-accuracy").dataset.value = state.accuracy === null ? "" : String(state.accuracy);
+  if (state.costs.start === 0) costs.length = 0;
+  for (const v of state.costs.values) costs.push(v);
+  lineChart($("toy-cost"), [{ values: costs, color: "#111", width: 2 }], { ylabel: "cost", ymin: 0 });
+  const canvas = $("toy-plot"), { ctx, w, h } = fitCanvas(canvas), [x0, x1, y0, y1] = state.extent;
+  ctx.clearRect(0, 0, w, h);
+  const b = state.boundary;
+  if (b) {
+    const cell = w / b.side;
+    b.scores.forEach((row, i) => row.forEach((s, j) => {
+      const t = Math.tanh(2 * Math.abs(s)) * 0.55;  // opaque: blue or orange mixed with white
+      const [r, g, bl] = (s > 0 ? [37, 99, 235] : [234, 88, 12]).map((c) => Math.round(255 + t * (c - 255)));
+      ctx.fillStyle = `rgb(${r},${g},${bl})`;
+      ctx.fillRect(Math.floor(j * cell), Math.floor(i * cell), Math.ceil(cell) + 1, Math.ceil(cell) + 1);
+    }));
+  }
+  state.points.forEach(([x, y], k) => {
+    ctx.fillStyle = state.labels[k] > 0 ? "#1d4ed8" : "#c2410c";
+    ctx.strokeStyle = "#fff"; ctx.beginPath();
+    ctx.arc(((x - x0) / (x1 - x0)) * w, ((y1 - y) / (y1 - y0)) * h, 4, 0, 7); ctx.fill(); ctx.stroke();
+  });
+}
+
+// ---------------------------------------------------------------- the stream
+
+function show(state) {
+  $("status").textContent = state.status;
+  panel.dataset.status = state.status;
+  if (state.status === "idle") return;
+  if (state.kind !== lastKind || String(state.job) !== panel.dataset.job) { costs.length = 0; lastKind = state.kind; }
+  panel.dataset.job = String(state.job);
+  if (state.kind === "toy") {
+    if (state.message && state.message !== shownMessage) {
+      shownMessage = state.message;
+      $("toy-message").textContent = state.message;
+      $("toy-message").classList.toggle("learn-error", state.status === "failed");
+    }
+    showToy(state);
+  } else {
+    if (state.message && state.message !== shownMessage) {  // news only: a refusal just shown stays
+      shownMessage = state.message;
+      $("message").textContent = state.message;
+      $("message").classList.toggle("learn-error", ["diverged", "failed"].includes(state.status));
+    }
+    showMnist(state);
+  }
+}
+
+function listen() {
+  const source = new EventSource(API + "/events");
+  source.addEventListener("state", (event) => show(JSON.parse(event.data)));
+}
+
+function switchMode(toy) {
+  $("mnist-panel").hidden = toy; $("toy-panel").hidden = !toy;
+  $("mode-mnist").classList.toggle("learn-active", !toy); $("mode-toy").classList.toggle("learn-active", toy);
+}
+
+// The panel: a <section id="learn"> in the app's <main id="panels">, or in learn.html's.
+const panel = document.createElement("section");
+panel.id = "learn";
+panel.className = "panel learn";
+panel.innerHTML = LEARN_HTML;
+(document.getElementById("panels") || document.body).append(panel);
+
+// In the app's page, a new model goes into the model menu of the other panels.
+async function modelsChanged() {
+  if (!document.querySelector('script[src="/static/app.js"]')) return;  // learn.html alone: no other panels
+  try {
+    const api = await import("./api.js");
+    await api.onModelsChanged();
+  } catch (err) { console.warn("could not refresh the model menu:", err); }
+}
+
+async function main() {
+  const options = await fetch(API + "/options").then((r) => r.json());
+  fillFromPreset(options.presets, $("preset").value);
+  $("preset").addEventListener("change", () => fillFromPreset(options.presets, $("preset").value));
+  $("settings").addEventListener("input", (e) => { if (!["learn-preset", "learn-epochs", "learn-seed", "learn-views"].includes(e.target.id)) $("preset").value = ""; });
+  $("start").addEventListener("click", async () => {
+    const s = settings();
+    if (s.preset) { for (const k of Object.keys(s)) if (!["preset", "epochs", "views", "seed"].includes(k)) delete s[k]; }
+    lastKind = "mnist";
+    const answer = await post("/start", s);
+    if (!answer.error) { costs.length = 0; $("message").textContent = "training..."; $("final").hidden = true; }
+  });
+  for (const action of ["pause", "resume", "step", "stop"]) $(action).addEventListener("click", () => post("/" + action));
+  $("apply").addEventListener("click", () => {
+    const change = {};
+    if ($("live-lr").value !== "") change.lr = Number($("live-lr").value);
+    if ($("live-batch").value !== "") change.batch_size = Number($("live-batch").value);
+    post("/control", change).then((a) => { if (!a.error) $("message").textContent = "applied at the next batch"; });
+  });
+  $("mode-mnist").addEventListener("click", () => switchMode(false));
+  $("mode-toy").addEventListener("click", () => switchMode(true));
+  $("toy-start").addEventListener("click", () => {
+    lastKind = "toy";
+    post("/toy", {
+      dataset: $("toy-dataset").value,
+      hidden: $("toy-hidden").value.split(/[-,\s]+/).filter(Boolean).map(Number),
+      activation: $("toy-activation").value, loss: $("toy-loss").value,
+      lr: Number($("toy-lr").value), steps: Number($("toy-steps").value),
+    }, "toy-message");
+  });
+  $("toy-stop").addEventListener("click", () => post("/stop", {}, "toy-message"));
+  listen();
+  panel.dataset.ready = "1";
+}
+
+main();
