@@ -117,14 +117,16 @@ function runningMean(values, k) {
 
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
-// Weights in [-1, 1] as blue (positive) / red (negative) over white.
+// Weights in [-1, 1] as red (positive) / blue (negative) over white: RdBu's ends, as the
+// figures and the other panels draw weights.
+const RED = [178, 24, 43], BLUE = [33, 102, 172];
 function weightImage(canvas, values, side) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
   for (let i = 0; i < side * side; i++) {
     const v = values[i] / 127, m = Math.min(1, Math.abs(v));
-    const fade = Math.round(255 * (1 - m));
-    img.data.set(v >= 0 ? [fade, fade + Math.round(60 * m), 255, 255] : [255, fade, fade, 255], i * 4);
+    const ends = v >= 0 ? RED : BLUE;
+    img.data.set([...ends.map((c) => Math.round(255 * (1 - m) + c * m)), 255], i * 4);
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -160,8 +162,8 @@ function drawWeights(weights) {
   }
   for (let k = 0; k < n; k++) weightImage(box.children[k].firstChild, data.subarray(k * size, (k + 1) * size), weights.side);
   $("weights-caption").textContent = weights.of > n
-    ? `${n} of the ${weights.of} first-layer neurons, evenly spaced: blue positive weights, red negative.`
-    : `All ${n} first-layer neurons' 784 weights as 28x28 pictures: blue positive, red negative.`;
+    ? `${n} of the ${weights.of} first-layer neurons, evenly spaced: red positive weights, blue negative.`
+    : `All ${n} first-layer neurons' 784 weights as 28x28 pictures: red positive, blue negative.`;
 }
 
 function drawSurface(surface) {

@@ -73,7 +73,7 @@ export const LEARN_HTML = `
   <div class="learn-card learn-weights-card">
     <h2>What the first layer looks for</h2>
     <div id="learn-weights" class="learn-weights"></div>
-    <p class="learn-caption" id="learn-weights-caption">Each neuron's 784 weights as a 28x28 picture: blue positive, red negative.</p>
+    <p class="learn-caption" id="learn-weights-caption">Each neuron's 784 weights as a 28x28 picture: red positive, blue negative.</p>
   </div>
 
   <div class="learn-card">
