@@ -33,6 +33,7 @@ __all__ = [
     "train",
     "accuracy",
     "make_optimizer",
+    "add_weight_decay",
     "batch_order",
     "scalar_batch_loss",
 ]
@@ -50,6 +51,7 @@ class TrainConfig:
     lr: float = 3.0
     momentum: float = 0.0
     lr_decay: float = 1.0
+    weight_decay: float = 0.0
     augment: int = 0
     batch_size: int = 100
     epochs: int = 10
@@ -76,6 +78,8 @@ class TrainConfig:
             raise ValueError(f"augment must be a shift of 0 to 4 pixels, got {self.augment}")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        if not (math.isfinite(self.weight_decay) and 0.0 <= self.weight_decay < 1.0):
+            raise ValueError(f"weight_decay must be in [0, 1), got {self.weight_decay}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
         return self
@@ -124,6 +128,21 @@ def make_optimizer(config: TrainConfig, params: list[Any]) -> Optimizer:
     if config.optimizer == "adam":
         return Adam(params, lr=config.lr)
     return SGD(params, lr=config.lr, momentum=config.momentum)
+
+
+def add_weight_decay(params: list[Any], weight_decay: float) -> None:
+    """L2 weight decay: add weight_decay * data to every parameter's grad (in place for arrays).
+
+    The gradient of the cost plus (weight_decay / 2) * (sum of every squared weight and
+    bias), as ``torch.optim.SGD(weight_decay=...)`` and ``torch.optim.Adam(weight_decay=...)``
+    add it before their update: with plain SGD a step is data -= lr * (grad + weight_decay * data).
+    """
+    for p in params:
+        if hasattr(p.grad, "shape"):
+            grad = p.grad
+            grad += weight_decay * p.data
+        else:
+            p.grad += weight_decay * p.data
 
 
 def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -268,6 +287,8 @@ def train(
                         last_good if epoch > start_epoch + 1 or start_epoch else None,
                         history,
                     )
+                if config.weight_decay:
+                    add_weight_decay(optimizer.params, config.weight_decay)
                 optimizer.step()
                 total += value * len(idx)
         seconds = time.perf_counter() - t0

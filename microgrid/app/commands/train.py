@@ -40,6 +40,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
     p.add_argument("--lr-decay", type=float, help="multiply the learning rate by this each epoch")
     p.add_argument(
+        "--weight-decay",
+        type=float,
+        metavar="LAMBDA",
+        help="L2 weight decay: every step adds LAMBDA * w to each weight's and bias's gradient",
+    )
+    p.add_argument(
         "--augment", type=int, metavar="PIXELS", help="shift training images randomly by up to this many pixels"
     )
     p.add_argument("--batch-size", type=int)
