@@ -51,7 +51,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int)
-    p.add_argument("--init", choices=["default", "normal"], help="default: scaled to the activation; normal: N(0,1)")
+    p.add_argument(
+        "--init",
+        choices=["default", "normal", "uniform"],
+        help="default: scaled to the activation; normal: N(0,1); uniform: micrograd's U(-1,1)",
+    )
     p.add_argument("--dtype", choices=["float32", "float64"], help="fast engine precision")
     p.add_argument("--engine", choices=["fast", "scalar"], help="fast (NumPy, default) or scalar (Values)")
     p.add_argument("--limit", type=int, help="train on the first N training images only")
