@@ -27,7 +27,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=1)
     args = parser.parse_args()
     data = load_mnist()
-    settings = {**PRESETS["notes"], "epochs": args.epochs, "limit": args.limit, "batch_size": 10, "dtype": "float64"}
+    settings = {**PRESETS["notes-plain"], "epochs": args.epochs, "limit": args.limit, "batch_size": 10, "dtype": "float64"}
     models = {}
     for engine in ("scalar", "fast"):
         t0 = time.perf_counter()
