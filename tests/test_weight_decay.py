@@ -104,3 +104,9 @@ def test_every_preset_is_a_valid_config():
     for name, recipe in PRESETS.items():
         TrainConfig(**recipe).check()
         assert recipe["sizes"][0] == 784 and recipe["sizes"][-1] == 10, name
+
+
+def test_cli_offers_every_preset():
+    from microgrid.app.commands.train import PRESET_NAMES
+
+    assert PRESET_NAMES == list(PRESETS)
