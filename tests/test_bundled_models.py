@@ -18,8 +18,10 @@ def test_the_bundled_model_reads_every_demo_digit(digit):
 
 def test_the_bundled_model_records_its_training_command():
     _, meta = load_model(DEFAULT_MODEL)
-    assert meta["command"].startswith("python -m microgrid train --preset best --augment 2 --epochs 8 --seed 0")
+    recipe = "--preset best --augment 2 --epochs 8 --lr-decay 0.6 --seed 0"
+    assert meta["command"].startswith(f"python -m microgrid train {recipe}")
     assert meta["config"]["augment"] == 2 and meta["config"]["seed"] == 0 and len(meta["history"]) == 8
+    assert meta["config"]["lr_decay"] == 0.6
 
 
 def test_the_notes_model_is_the_notes_net_and_says_which_seed():
