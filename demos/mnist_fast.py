@@ -9,7 +9,7 @@ from microgrid.digits.train import PRESETS, TrainConfig, train
 
 data = load_mnist()
 print(f"{len(data.train_images):,} training images, {len(data.test_images):,} test images, 28x28 pixels each")
-config = TrainConfig(**{**PRESETS["notes"], "epochs": 5})
+config = TrainConfig(**{**PRESETS["notes-plain"], "epochs": 5})
 model, history = train(config, data, progress=False)
 print(model)
 print(f"test accuracy after {len(history)} epochs: {history[-1]['test_accuracy']:.2%}")

@@ -17,6 +17,8 @@ def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[lis
     """n points on two interleaved half circles with Gaussian noise; labels -1.0 and +1.0.
 
     Returns xs (n lists of 2 floats) and ys (n floats), alternating between the moons.
+    The angle along each moon is drawn at random (scikit-learn's make_moons spaces them
+    evenly). micrograd's demo on these points: see :mod:`microgrid.init`.
     """
     if n < 1:
         raise ValueError(f"two_moons needs n >= 1, got {n}")

@@ -221,7 +221,7 @@ _default: tuple[FastMLP, dict[str, Any]] | None = None
 
 
 def default_model() -> tuple[FastMLP, dict[str, Any]]:
-    """The model that ships with microgrid (trained by ``train --preset best --augment 1``), loaded once."""
+    """The model that ships with microgrid (``train --preset best --augment 2``; see its metadata), loaded once."""
     global _default
     if _default is None:
         _default = load_model(DEFAULT_MODEL)
