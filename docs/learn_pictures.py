@@ -36,10 +36,10 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/learn")
             page.wait_for_selector('#learn[data-ready="1"]')
-            # the notes' network, mini-batches of 10, three epochs
+            # the notes' network, mini-batches of 10, ten epochs
             page.select_option("#learn-preset", "notes")
             page.fill("#learn-batch_size", "10")
-            page.fill("#learn-epochs", "3")
+            page.fill("#learn-epochs", "10")
             page.click("#learn-start")
             page.wait_for_function(
                 f"{STATUS} === 'running' && document.getElementById('learn-test-accuracy').dataset.value !== ''"

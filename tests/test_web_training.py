@@ -60,9 +60,10 @@ def start_paused(client, settings):
     return wait_for(client, lambda s: s["status"] == "paused")
 
 
-def test_first_epochs_equal_the_train_command(client, state):
+@pytest.mark.parametrize("extra", [{}, {"weight_decay": 1e-3}], ids=["plain", "weight-decay"])
+def test_first_epochs_equal_the_train_command(client, state, extra):
     """Same configuration, same seed: the job's epochs are train()'s, number for number."""
-    client.post("/api/train/start", json=SMALL)
+    client.post("/api/train/start", json={**SMALL, **extra})
     snap = wait_for(client, finished)
     assert snap["status"] == "done", snap["message"]
     config = TrainConfig(**{**state.job.config.__dict__})
@@ -288,3 +289,18 @@ def test_the_toy_steps_one_at_a_time_and_takes_a_new_lr(client, state):
     assert snap["lr"] == 0.05 and state.job.optimizer.lr == 0.05
     client.post("/api/train/stop")
     assert wait_for(client, finished)["status"] == "stopped"
+
+
+@pytest.mark.parametrize("preset", ["notes", "notes-plain", "notes-best", "best"])
+def test_every_train_preset_starts_with_its_own_settings(client, state, preset):
+    """A preset's every setting (shifts and weight decay included) is one the panel runs."""
+    from microgrid.digits.train import PRESETS
+
+    response = client.post("/api/train/start", json={"preset": preset, "limit": 600, "epochs": 1})
+    assert response.status_code == 200, response.text
+    snap = wait_for(client, finished)
+    assert snap["status"] == "done", snap["message"]
+    config = state.job.config
+    for name, value in PRESETS[preset].items():
+        if name != "epochs":
+            assert getattr(config, name) == value, name

@@ -9,6 +9,7 @@ small enough to run in seconds to minutes on a laptop:
     lr               above 0, at most 100          momentum   0 to below 1
     batch_size       1 to 10000                    epochs     1 to 100
     lr_decay         above 0, at most 1            augment    0 to 4 pixels
+    weight_decay     0 to 1 (L2, as train --weight-decay)
     limit            1 to the number of training images (or absent: all of them)
 """
 
@@ -34,6 +35,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "batch_size": (1, 10_000, True),
     "epochs": (1, 100, True),
     "augment": (0, 4, True),
+    "weight_decay": (0.0, 1.0, True),
     "seed": (0, 2**31 - 1, True),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -41,7 +43,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "output_activation": ACTIVATIONS,
     "loss": ("mse", "cross_entropy"),
     "optimizer": ("sgd", "adam"),
-    "init": ("default", "normal"),
+    "init": ("default", "normal", "uniform"),
     "dtype": ("float32", "float64"),
 }
 INTEGERS = ("batch_size", "epochs", "augment", "seed", "limit")

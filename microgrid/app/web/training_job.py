@@ -28,7 +28,7 @@ import numpy as np
 from ...digits.blas_threads import blas_threads, threads_for
 from ...digits.data import PIXEL_SCALE, Dataset
 from ...digits.fast import FastMLP
-from ...digits.train import TrainConfig, accuracy, batch_order, make_optimizer, shift_images
+from ...digits.train import TrainConfig, accuracy, add_weight_decay, batch_order, make_optimizer, shift_images
 from . import training_views as views
 from .training_report import confusion_and_mistakes, model_meta
 
@@ -243,6 +243,8 @@ class TrainingJob:
                             if self.live_views and self._views_spent + self._views_cost <= budget:
                                 self._views((flat.grad.copy(), value))
                             next_tick = time.perf_counter() + TICK
+                        if config.weight_decay:  # L2, as train adds it: grad += weight_decay * w
+                            add_weight_decay(self.optimizer.params, config.weight_decay)
                         self.optimizer.step()
                         self.costs.append(value)
                         self.step += 1

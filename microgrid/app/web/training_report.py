@@ -61,6 +61,8 @@ def equivalent_command(config: TrainConfig, data_dir: str | None) -> str:
     args += ["--momentum", repr(config.momentum), "--lr-decay", repr(config.lr_decay), "--augment", str(config.augment)]
     args += ["--batch-size", str(config.batch_size), "--epochs", str(config.epochs), "--seed", str(config.seed)]
     args += ["--init", config.init, "--dtype", config.dtype]
+    if config.weight_decay:
+        args += ["--weight-decay", repr(config.weight_decay)]
     if config.limit:
         args += ["--limit", str(config.limit)]
     if data_dir:

@@ -14,9 +14,10 @@ export const LEARN_HTML = `
     <form id="learn-settings" autocomplete="off">
       <label>Recipe <select name="preset" id="learn-preset">
         <option value="">my own settings</option>
-        <option value="notes" selected>notes: 784-16-16-10, sigmoid, MSE, SGD</option>
-        <option value="notes-best">notes-best: same layers, relu, cross-entropy, Adam</option>
-        <option value="best">best: 784-256-10, 98% in 5 epochs</option>
+        <option value="notes" selected>notes: 784-16-16-10, sigmoid, MSE, SGD (96%)</option>
+        <option value="notes-plain">notes-plain: the notes' recipe exactly (94%)</option>
+        <option value="notes-best">notes-best: same layers, relu, cross-entropy, Adam (96.4%)</option>
+        <option value="best">best: 784-256-10, relu, Adam, 98% after 4 epochs</option>
       </select></label>
       <label>Layers <input name="sizes" id="learn-sizes" value="784-16-16-10" title="784, up to 4 hidden layers of 1 to 1024 neurons, 10"></label>
       <label>Activation <select name="activation" id="learn-activation">
