@@ -324,3 +324,14 @@ def test_arch_past_the_parameter_limit_fails_before_allocating():
         "more than the limit of 50,000,000"
     )
     assert "50,000,000" in run("train", "--help").stdout  # the help states the limit
+
+
+def test_show_activations_takes_its_image_after_the_options(tmp_path):
+    """The image may come after --model (argparse alone would call it an unrecognized argument)."""
+    model = ROOT / "microgrid" / "digits" / "models" / "notes.npz"
+    out = tmp_path / "a.png"
+    r = run("show", "activations", "--model", str(model), "-o", str(out), str(ROOT / "demos" / "digits" / "5.png"))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = run("show", "weights", "--model", str(model), "extra1", "extra2")
+    assert r.returncode == 2 and "unrecognized arguments: extra1 extra2" in r.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
@@ -47,7 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (0 ok, 1 a check or training failed, 2 bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # argparse takes a command's positionals in one run, so `show activations --model M IMAGE`
+    # would leave IMAGE over: give it to the optional positional it belongs to
+    if extra and args.command == "show" and args.image is None and len(extra) == 1 and not extra[0].startswith("-"):
+        args.image, extra = Path(extra[0]), []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.argv = argv
     try:
         exit_code: int = COMMANDS[args.command].run(args)
