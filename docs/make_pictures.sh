@@ -10,7 +10,7 @@ python -m microgrid show curves -o docs/images/curves.png
 notes=microgrid/digits/models/notes.npz
 python -m microgrid show weights --model "$notes" -o docs/images/notes-weights.png
 python -m microgrid show curves --model "$notes" -o docs/images/notes-curves.png
-python -m microgrid show activations demos/digits/5.png --model "$notes" -o docs/images/notes-activations-5.png
+python -m microgrid show activations demos/digits/3.png --model "$notes" -o docs/images/notes-activations-3.png
 # gradient descent against Newton's step (second derivatives)
 python demos/curvature.py -o docs/images/curvature.png
 # The live page's panels (needs the web and test extras and /usr/bin/chromium)

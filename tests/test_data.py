@@ -5,6 +5,7 @@ import hashlib
 
 import numpy as np
 import pytest
+from memory import peak_mb
 
 from microgrid.digits import data
 from microgrid.digits.data import DataError, load_mnist, one_hot, read_idx, to_inputs
@@ -125,18 +126,6 @@ def test_to_inputs_and_one_hot():
         one_hot(np.array([3]), 3)
 
 
-def _peak_mb(fn):
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        fn()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak / 2**20
-
-
 def _gzip_zeros(path, head, nbytes):
     """``head`` then ``nbytes`` zero bytes, gzipped (about 1 MB on disk per GB)."""
     with gzip.open(path, "wb", compresslevel=1) as f:
@@ -155,7 +144,7 @@ def test_gzip_bomb_with_a_wrong_magic_is_refused_from_its_first_bytes(tmp_path):
         with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: wrong magic number 0x00000000"):
             read_idx(bomb, 0x0803)
 
-    assert _peak_mb(read) < 16
+    assert peak_mb(read) < 16
 
 
 def test_idx_reads_no_more_than_its_header_declares(tmp_path):
@@ -166,7 +155,7 @@ def test_idx_reads_no_more_than_its_header_declares(tmp_path):
         with pytest.raises(DataError, match=r"padded.gz: too long: header \(2, 28, 28\) needs 1568 data bytes"):
             read_idx(padded, 0x0803)
 
-    assert _peak_mb(read) < 16
+    assert peak_mb(read) < 16
     raw = tmp_path / "padded"
     raw.write_bytes(head)
     with raw.open("r+b") as f:
@@ -176,7 +165,7 @@ def test_idx_reads_no_more_than_its_header_declares(tmp_path):
         with pytest.raises(DataError, match=r"padded: too long: header \(2, 28, 28\) needs 1568 data bytes, found 10"):
             read_idx(raw, 0x0803)
 
-    assert _peak_mb(read_raw) < 16
+    assert peak_mb(read_raw) < 16
 
 
 @pytest.mark.parametrize("gz", [False, True])

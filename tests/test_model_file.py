@@ -3,12 +3,12 @@
 import json
 import subprocess
 import sys
-import tracemalloc
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from memory import peak_mb
 
 from microgrid.digits.fast import FastMLP
 from microgrid.digits.model_file import ModelFileError, load_model, save_model, weights_digest
@@ -58,16 +58,6 @@ def with_member(path, out, name, header, nbytes):
             for start in range(0, nbytes, len(chunk)):
                 f.write(chunk[: min(len(chunk), nbytes - start)])
     return out
-
-
-def peak_mb(fn):
-    tracemalloc.start()
-    try:
-        fn()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak / 2**20
 
 
 def test_unknown_member_is_refused_without_reading_it(tmp_path):

@@ -21,7 +21,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import running_server  # noqa: E402
+from web_server import launched_chromium, running_server  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.chain import one_neuron_chain  # noqa: E402
@@ -44,10 +44,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    yield from launched_chromium(sync_api)
 
 
 @pytest.fixture

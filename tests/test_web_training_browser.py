@@ -22,6 +22,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need
 pytest.importorskip("uvicorn", reason="the web app needs the web extra: pip install -e '.[web]'")
 
 from learn_server import serving  # noqa: E402
+from web_server import launched_chromium  # noqa: E402
 
 from microgrid.app.web.learn_app import create_app  # noqa: E402
 from microgrid.app.web.training import TrainingState  # noqa: E402
@@ -42,10 +43,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    yield from launched_chromium(sync_api)
 
 
 @pytest.fixture
@@ -98,7 +96,7 @@ def test_notes_network_one_epoch_learns(page):
 
 def test_pause_resume_change_lr_stop_and_download(page, server, tmp_path):
     url, state, added = server
-    page.select_option("#learn-preset", "notes")
+    page.select_option("#learn-preset", "notes-plain")  # a constant learning rate, so the new lr shows as set
     page.fill("#learn-epochs", "100")
     shown = start(page)
     page.wait_for_function(f"{shown} && document.getElementById('learn-cost-chart').dataset.points > 50")

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,3 +42,16 @@ def running_server(*args: str, timeout: float = 60.0) -> Iterator[tuple[str, sub
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def launched_chromium(sync_api: Any) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (as root: no sandbox), closed afterwards; for a fixture."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
