@@ -6,8 +6,9 @@ GET  /api/example?index=I&model=NAME      training image I (784 inputs in [0, 1]
 POST /api/predict {model, width, height, pixels}            the drawing as predict reads it, every layer
 POST /api/neuron  {model, layer, index, image}              what one neuron looks for
 POST /api/nudges  {model, image, target}                    one example's nudges (scalar engine)
-POST /api/batch   {model, image, target, start, count}      the mini-batch's average nudges beside them
-POST /api/step    {model, start, count, lr}                 one gradient step: cost before and after
+POST /api/batch   {model, image, target, start?, count}     the mini-batch's average nudges beside them
+POST /api/step    {model, start?, count, lr}                one gradient step: cost before and after
+(without start, /api/batch and /api/step take a new random mini-batch each time)
 POST /api/chain   {w, b, a_prev, y}                         the one-neuron chain by Value
 """
 
@@ -36,11 +37,15 @@ STEPPED = " (stepped)"
 """The suffix of the model that "take a step" leaves behind: one per model it started from."""
 
 
+_rng = np.random.default_rng()
+
+
 def _batch(state: AppState, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Training images start .. start+count as inputs (count, 784) and labels (count,)."""
+    """Training images start .. start+count as inputs (count, 784) and labels (count,); without
+    ``start``, a new random mini-batch each time."""
     images, labels = state.training_images()
     count = integer(data, "count", 100, lo=1, hi=1000)
-    start = integer(data, "start", 0, lo=0, hi=len(images) - count)
+    start = integer(data, "start", int(_rng.integers(0, len(images) - count + 1)), lo=0, hi=len(images) - count)
     x = images[start : start + count].reshape(count, 784).astype(np.float64) * PIXEL_SCALE
     return x, labels[start : start + count].astype(np.intp), start
 

@@ -47,9 +47,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .api import notes_routes
 from .errors import ApiError
 from .state import AppState
+from .story_api import story_routes
 from .training import learn_routes
 
-__all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "TRAINING", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "STORY", "TRAINING", "create_app"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 1_000_000
@@ -68,7 +69,8 @@ class WebPart:
 
 NOTES = WebPart("notes", notes_routes)  # the five panels; their files are linked by index.html itself
 TRAINING = WebPart("learn", learn_routes, scripts=("learn.js",), styles=("learn.css",))  # watch the network learn
-PARTS: list[WebPart] = [NOTES, TRAINING]
+STORY = WebPart("story", story_routes)  # the guided path's own parts (cost, descent, sensitivity)
+PARTS: list[WebPart] = [NOTES, STORY, TRAINING]
 
 
 class BodyLimit:
