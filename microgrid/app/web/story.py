@@ -137,12 +137,11 @@ def descent(surface: str, start: list[float], lr: float, steps: int, samples: in
     path = []
     for _ in range(steps + 1):
         value, grad = _value_and_grad(fn, point)
-        step = [-lr * g for g in grad]
+        step = [-lr * g for g in grad]  # the step taken from here (at the last point: the next one)
         path.append({"w": list(point), "cost": value, "grad": grad, "step": step})
         if not all(math.isfinite(p) for p in point) or any(abs(p) > 1e6 for p in point):
             break
         point = [p + s for p, s in zip(point, step)]
-    path[-1]["step"] = [0.0] * dims
     if dims == 1:
         xs = np.linspace(lo, hi, samples).tolist()
         drawn: dict[str, Any] = {"w": xs, "cost": [fn([Value(x)]).data for x in xs]}

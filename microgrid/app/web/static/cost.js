@@ -15,7 +15,7 @@ export function costPanel() {
   const wait = el("p", { class: "note", id: "cost-wait", text: "Draw a digit (part 1) and say which digit it is." });
   const error = el("p", { class: "error" });
   error.hidden = true;
-  const section = partSection({ id: "cost", part: "cost", title: "The cost", heading: "The cost of one example, and its average",
+  const section = partSection({ id: "cost-part", part: "cost", title: "The cost", heading: "The cost of one example, and its average",
     says: "Add up the squares of the differences between each output activation and the value it should have (1 for the "
       + "right digit, 0 for the others): this cost C0 is small when the network reads the digit right and large when it "
       + "is wrong. How bad the network is overall is the average of that cost over the training examples." },

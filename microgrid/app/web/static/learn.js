@@ -335,6 +335,8 @@ function switchMode(toy) {
 const panel = document.createElement("section");
 panel.id = "learn";
 panel.className = "panel learn";
+panel.dataset.part = "learn";        // the guided path's last part (story.js lists it in the contents bar)
+panel.dataset.title = "Learning";
 panel.innerHTML = LEARN_HTML;
 (document.getElementById("panels") || document.body).append(panel);
 

@@ -217,8 +217,8 @@ export function networkPicture(id) {
     nodesOf(l).forEach((node) => {
       const i = Number(node.dataset.index), v = nudgeA[i];
       node.dataset.nudge = String(v);
-      node.setAttribute("stroke", cssSigned(v / top));
-      node.setAttribute("stroke-width", String(1.5 + 5 * Math.min(1, Math.abs(v) / top)));
+      node.style.stroke = cssSigned(Math.sign(v) * (0.35 + 0.65 * Math.min(1, Math.abs(v) / top)));
+      node.style.strokeWidth = String(2 + 5 * Math.min(1, Math.abs(v) / top));
       node.classList.add("nudged");
       const formula = node.dataset.formula ? node.dataset.formula.split(";  its nudge")[0] : "";
       node.dataset.what = `the nudge neuron ${i} of layer ${l} wants: −dC0/da_${i}(${l}), red up, blue down`;
@@ -229,7 +229,7 @@ export function networkPicture(id) {
 
   function clearNudges() {
     picture.querySelectorAll(".nudged").forEach((n) => {
-      n.classList.remove("nudged"); delete n.dataset.nudge; n.removeAttribute("stroke"); n.removeAttribute("stroke-width");
+      n.classList.remove("nudged"); delete n.dataset.nudge; n.style.stroke = ""; n.style.strokeWidth = "";
     });
   }
 
@@ -248,7 +248,7 @@ export function networkPicture(id) {
       const segments = layerEdges(l).map(([k, j]) => {
         const share = -w.get(`${j},${k}`) * upstream[j];   // this edge's share of the nudge to a_k(l-1)
         const [x2, y2] = positions[l - 1][k], [x1, y1] = positions[l][j];
-        return { x1, y1, x2, y2, colour: cssSigned(share >= 0 ? 1 : -1), alpha: 0.2 + 0.8 * Math.abs(share) / big, size: g === NARROW ? 3 : 4 };
+        return { x1, y1, x2, y2, colour: cssSigned(share >= 0 ? 1 : -1), alpha: 0.3 + 0.7 * Math.abs(share) / big, size: g === NARROW ? 3.5 : 5 };
       });
       if (!(await travel(segments, ms, token))) return false;
       const layer = r.layers[l - 2];
