@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from ...digits.data import PIXEL_SCALE
 from ...optim import SGD
 from . import lighting
-from .api_helpers import image784, integer, number, pixels, read_json, text
+from .api_helpers import image784, integer, number, pixels, query_integer, read_json, text
 from .chain_live import chain
 from .errors import ApiError
 from .nudges import batch_nudges, nudges
@@ -60,14 +60,12 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         return JSONResponse(await run_in_threadpool(lighting.network, model))
 
     async def example(request: Request) -> JSONResponse:
-        raw = request.query_params.get("index", "0")
-        if not raw.isdigit():
-            raise ApiError(400, f"'index' must be a whole number, got {raw[:20]!r}")
+        asked = query_integer(request, "index", 0)
         model, meta = state.model(request.query_params.get("model"))
 
         def work() -> dict[str, Any]:
             images, labels = state.training_images()
-            index = integer({"index": int(raw)}, "index", lo=0, hi=len(images) - 1)
+            index = integer({"index": asked}, "index", lo=0, hi=len(images) - 1)
             image = images[index].reshape(784).astype(np.float64) * PIXEL_SCALE
             reading = lighting.predict(model, meta, image)
             return {"index": index, "label": int(labels[index]), "image": image.tolist(), "reading": reading}

@@ -13,10 +13,11 @@ watches the same job through one Server-Sent Events stream.
     GET  /events     the same state as an SSE "state" event every 0.2 s; the stream closes after
                      10 s and the browser reconnects (?until=end: stay open until the job ends)
     GET  /model.npz  the last trained model, the file ``python -m microgrid train`` writes
-    GET  /options    the presets, the limits and the defaults, for the page's form
+    GET  /options    the presets (and a line on each), the limits and the defaults, for the page's form
 
-Errors are one line, ``{"error": "..."}``: 400 bad JSON, 413 too large, 409 a job is
-already running (or none is), 422 a setting out of range (named), 404 no model yet.
+Errors are one line, ``{"error": "..."}`` (an ApiError, answered by :mod:`.gate`'s handler):
+400 bad JSON, 413 too large, 409 a job is already running (or none is), 422 a setting out
+of range (named: a ConfigError), 404 no model yet.
 ``learn_routes(app_state)`` is the web app's part: these routes under /api/train and the
 panel alone at /learn; ``static/learn.js`` adds the panel to the app's page.
 """
@@ -39,16 +40,17 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ...digits.data import MNIST_SHA256, Dataset, load_mnist
 from ...digits.fast import FastMLP
-from ...digits.train import PRESETS, TrainConfig
+from ...digits.train import PRESET_SUMMARIES, PRESETS, TrainConfig
+from .api_helpers import query_integer, read_json
+from .errors import ApiError
 from .toy_job import TOY_DEFAULTS, ToyJob, parse_toy
-from .training_config import LIMITS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ConfigError, parse_config, parse_controls
+from .training_config import CHOICES, LIMITS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, parse_config, parse_controls
 from .training_job import TrainingJob
 from .training_report import model_bytes
 
 __all__ = ["TrainingState", "training_routes", "learn_page_routes", "learn_routes", "STATIC"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BODY = 64 * 1024
 EVENT_INTERVAL = 0.2  # seconds between two events of the stream
 # A stream ends after this long and the page's EventSource reconnects RECONNECT_MS later (and
 # is sent the whole state again): an open stream never keeps a stopping server waiting longer.
@@ -110,57 +112,19 @@ class TrainingState:
             job.join(timeout)
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _body(request: Request) -> Any:
-    """The request's JSON body ({} when empty); _BadRequest (413, 400) when too large or not JSON."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise _BadRequest(f"the request body is {len(raw)} bytes, more than the limit of {MAX_BODY}", 413)
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise _BadRequest(f"the request body is not valid JSON: {err}", 400) from None
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _handler(fn: Callable[..., Any]) -> Callable[[Request], Any]:
-    """Turn _BadRequest and ConfigError into one-line JSON errors."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            response: Response = await fn(request)
-            return response
-        except _BadRequest as err:
-            return _error(str(err), err.status)
-        except ConfigError as err:
-            return _error(str(err), 422)
-
-    return endpoint
-
-
-def _busy(job: TrainingJob | ToyJob) -> JSONResponse:
+def _busy(job: TrainingJob | ToyJob) -> ApiError:
     what = "an MNIST training job" if job.kind == "mnist" else "a toy training job"
     where = f"epoch {max(job.epoch, 1)} of {job.config.epochs}" if isinstance(job, TrainingJob) else f"step {job.step}"
-    return _error(f"{what} is already running ({where}): stop it first, or watch it in this tab", 409)
+    return ApiError(409, f"{what} is already running ({where}): stop it first, or watch it in this tab")
 
 
 def training_routes(state: TrainingState) -> list[BaseRoute]:
     """The /api/train routes (mount them with ``Mount("/api/train", routes=...)``)."""
 
     async def start(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request, empty={})
         if state.job is not None and state.job.running:
-            return _busy(state.job)
+            raise _busy(state.job)
         data = await run_in_threadpool(state.dataset)
         nin = int(data.train_images[0].size)
         config, live_views = parse_config(
@@ -171,16 +135,16 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
             lambda: TrainingJob(config, data, state.data_info(), live_views=live_views, on_model=state.keep_model)
         )
         if state.job is not None and state.job.running:  # another start won the race meanwhile
-            return _busy(state.job)
+            raise _busy(state.job)
         state.jobs += 1
         job.number, state.job = state.jobs, job
         job.start()
         return JSONResponse({"status": "started", "job": job.number, "config": asdict(config)})
 
     async def toy(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request, empty={})
         if state.job is not None and state.job.running:
-            return _busy(state.job)
+            raise _busy(state.job)
         job = ToyJob(parse_toy(body))
         state.jobs += 1
         job.number, state.job = state.jobs, job
@@ -189,11 +153,12 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
     def control(action: str) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
+            body = await read_json(request, empty={})
             job = state.job
             if job is None or not job.running:
-                return _error(f"no training job is running to {action}", 409)
+                raise ApiError(409, f"no training job is running to {action}")
             if action == "control":
-                job.change(parse_controls(await _body(request)))
+                job.change(parse_controls(body))
             else:
                 getattr(job, {"step": "step_once"}.get(action, action))()
             return JSONResponse({"status": job.status, "action": action})
@@ -201,13 +166,10 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         return endpoint
 
     async def status(request: Request) -> Response:
+        since = query_integer(request, "since", 0)
         job = state.job
         if job is None:
             return JSONResponse({"status": "idle"})
-        try:
-            since = max(0, int(request.query_params.get("since", "0")))
-        except ValueError:
-            return _error(f"since must be a whole number, got {request.query_params['since']!r}", 400)
         return JSONResponse(job.snapshot(since))
 
     async def events(request: Request) -> Response:
@@ -237,7 +199,7 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
     async def download(request: Request) -> Response:
         if state.last_model is None:
-            return _error("no trained model yet: train one first", 404)
+            raise ApiError(404, "no trained model yet: train one first")
         model, meta = state.models[state.last_model]
         content = await run_in_threadpool(model_bytes, model, meta)
         filename = f"microgrid-{state.last_model}.npz"
@@ -251,21 +213,23 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         limits = {k: {"low": low, "high": high, "low_allowed": closed} for k, (low, high, closed) in LIMITS.items()}
         return JSONResponse({
             "presets": PRESETS,
+            "preset_summaries": PRESET_SUMMARIES,
+            "choices": CHOICES,
             "defaults": {**asdict(TrainConfig()), "epochs": 1},
             "limits": {**limits, "hidden_layers": MAX_HIDDEN_LAYERS, "layer_size": MAX_LAYER_SIZE},
             "toy_defaults": TOY_DEFAULTS,
         })  # fmt: skip
 
     routes: list[BaseRoute] = [
-        Route("/start", _handler(start), methods=["POST"]),
-        Route("/toy", _handler(toy), methods=["POST"]),
+        Route("/start", start, methods=["POST"]),
+        Route("/toy", toy, methods=["POST"]),
         Route("/status", status, methods=["GET"]),
         Route("/events", events, methods=["GET"]),
         Route("/model.npz", download, methods=["GET"]),
         Route("/options", options, methods=["GET"]),
     ]
     for action in ("pause", "resume", "step", "stop", "control"):
-        routes.append(Route(f"/{action}", _handler(control(action)), methods=["POST"]))
+        routes.append(Route(f"/{action}", control(action), methods=["POST"]))
     return routes
 
 
