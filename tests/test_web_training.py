@@ -205,16 +205,26 @@ def test_malformed_requests(client):
     wait_for(client, finished)
 
 
-def test_the_event_stream_carries_every_cost_once(client, state):
-    client.post("/api/train/start", json={**SMALL, "views": True})
-    costs, events = [], []
-    with client.stream("GET", "/api/train/events?until=end") as stream:
+def merged_events(client, path="/api/train/events?until=end"):
+    """Every state event of the stream, each merged into the state before it, as a page merges them."""
+    costs, states, state = [], [], {}
+    with client.stream("GET", path) as stream:
         for line in stream.iter_lines():
             if line.startswith("data: "):
                 event = json.loads(line[6:])
-                events.append(event)
-                assert event["costs"]["start"] == len(costs)
-                costs.extend(event["costs"]["values"])
+                if event.get("full"):
+                    state = {}
+                if "costs" in event:
+                    assert event["costs"]["start"] == len(costs) and event["costs"]["values"]
+                    costs.extend(event["costs"]["values"])
+                state = {**state, **event}
+                states.append(state)
+    return states, costs
+
+
+def test_the_event_stream_carries_every_cost_once(client, state):
+    client.post("/api/train/start", json={**SMALL, "views": True})
+    events, costs = merged_events(client)
     assert events[-1]["status"] == "done" and len(events) >= 2
     np.testing.assert_allclose(costs, state.job.costs, rtol=1e-5)
     weights = events[-1]["weights"]
@@ -223,6 +233,8 @@ def test_the_event_stream_carries_every_cost_once(client, state):
     first = state.job.model.weights[0].data
     np.testing.assert_allclose(w / 127 * np.array(weights["scale"])[:, None], first, atol=np.abs(first).max() / 120)
     assert events[-1]["surface"] is not None  # the surface around the final weights
+    assert [row["epoch"] for row in events[-1]["history"]] == [1, 2]
+    assert events[-1] == {**client.get("/api/train/status").json(), "full": True, "costs": events[-1]["costs"]}
 
 
 def test_the_toy_learns_xor(client):
@@ -270,15 +282,21 @@ def test_model_bytes_are_a_model_file(tmp_path):
     assert np.load(io.BytesIO(blob), allow_pickle=False)["W1"].shape == (5, 784)
 
 
-def test_an_idle_stream_closes_and_tells_the_browser_to_come_back(client, monkeypatch):
-    """So that an open tab never keeps a stopping server waiting for long."""
+def test_a_stream_sends_only_what_changed_and_nothing_while_idle_but_a_keep_alive(client, monkeypatch):
+    """After a job ends, an open tab got its 56 kB state five times a second for good (issue 22)."""
     from microgrid.app.web import training
 
-    monkeypatch.setattr(training, "STREAM_SECONDS", 0.5)
+    client.post("/api/train/start", json={**SMALL, "views": True})
+    wait_for(client, finished)
+    monkeypatch.setattr(training, "STREAM_SECONDS", 2.0)
+    monkeypatch.setattr(training, "KEEP_ALIVE_SECONDS", 0.5)
     with client.stream("GET", "/api/train/events") as stream:
         lines = [line for line in stream.iter_lines() if line]
     assert lines[0] == f"retry: {training.RECONNECT_MS}"
-    assert 2 <= sum(line.startswith("data: ") for line in lines) <= 5  # one every 0.2 s, then closed
+    data = [line for line in lines if line.startswith("data: ")]
+    assert len(data) == 1 and json.loads(data[0][6:])["full"] and json.loads(data[0][6:])["status"] == "done"
+    rest = lines[lines.index(data[0]) + 1 :]
+    assert 2 <= len(rest) <= 4 and set(rest) == {": keep-alive"}  # one every 0.5 s, then closed
 
 
 def test_the_toy_steps_one_at_a_time_and_takes_a_new_lr(client, state):

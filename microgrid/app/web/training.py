@@ -10,8 +10,10 @@ watches the same job through one Server-Sent Events stream.
     POST /control    {lr?, batch_size?, pace?}: used from the next batch on (pace: steps a second,
                      0.1 to 1000, or null for full speed)
     GET  /status     ?since=N: the job's state as JSON (per-batch costs from N on)
-    GET  /events     the same state as an SSE "state" event every 0.2 s; the stream closes after
-                     10 s and the browser reconnects (?until=end: stay open until the job ends)
+    GET  /events     the same state as SSE "state" events, looked at every 0.2 s: the first
+                     the whole state ("full": true), then only what changed (new costs, a new
+                     view, the status...), nothing while nothing changes but a keep-alive
+                     comment every 15 s (?until=end: close when the job ends)
     GET  /model.npz  the last trained model, the file ``python -m microgrid train`` writes
     GET  /options    the presets (and a line on each), the limits and the defaults, for the page's form
 
@@ -25,6 +27,7 @@ panel alone at /learn; ``static/learn.js`` adds the panel to the app's page.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import threading
 import time
@@ -51,32 +54,51 @@ from .training_report import model_bytes
 __all__ = ["TrainingState", "training_routes", "learn_page_routes", "learn_routes", "STATIC"]
 
 STATIC = Path(__file__).resolve().parent / "static"
+KEEP_MODELS = 5  # trained models kept (in the draw panel's list, downloadable); older ones are freed
 EVENT_INTERVAL = 0.2  # seconds between two events of the stream
 # A stream ends after this long and the page's EventSource reconnects RECONNECT_MS later (and
-# is sent the whole state again): an open stream never keeps a stopping server waiting longer.
-STREAM_SECONDS, RECONNECT_MS = 10.0, 300
+# is sent the whole state again); a stopping server ends open streams at once (uvicorn's
+# graceful-shutdown timeout). While nothing changes, a comment every KEEP_ALIVE_SECONDS.
+STREAM_SECONDS, RECONNECT_MS, KEEP_ALIVE_SECONDS = 600.0, 300, 15.0
+
+
+def changes(payload: dict[str, Any], last: dict[str, Any]) -> dict[str, Any]:
+    """What of ``payload`` (a job's snapshot) differs from ``last`` (updated to it): {} for nothing.
+
+    The first answer for an empty ``last`` is the whole payload with ``"full": true``; later
+    ones hold only the keys whose values changed, and ``costs`` only when it has new values.
+    """
+    full = not last
+    news = {key: value for key, value in payload.items() if full or key not in last or last[key] != value}
+    if not full and not news.get("costs", {"values": [1]})["values"]:
+        del news["costs"]
+    last.update({key: copy.copy(value) for key, value in payload.items()})  # a job appends to its lists
+    return {"full": True, **news} if full else news
 
 
 class TrainingState:
-    """The server's one training slot, its data, and the models it trained.
+    """The server's one training slot, its data, and the models it trained (the last ``KEEP_MODELS``).
 
     Args:
         data_dir: a directory of IDX files (the server's ``--data``); None: the bundled MNIST.
         add_model: called with (name, model, meta) when a job ends with a model, so the
             rest of the app (the draw panel) can use it at once.
+        remove_model: called with a name when that model is no longer kept (it is freed).
     """
 
     def __init__(
         self,
         data_dir: str | Path | None = None,
         add_model: Callable[[str, FastMLP, dict[str, Any]], None] | None = None,
+        remove_model: Callable[[str], None] | None = None,
     ) -> None:
         self.data_dir = None if data_dir is None else Path(data_dir)
-        self.add_model = add_model
+        self.add_model, self.remove_model = add_model, remove_model
         self.job: TrainingJob | ToyJob | None = None
-        self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}
+        self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}  # oldest first
         self.last_model: str | None = None
         self.jobs = 0  # jobs started so far; each job's number tells a page which job an event is about
+        self.trained = 0  # models trained so far: trained-1, trained-2, ...
         self._data: Dataset | None = None
         self._lock = threading.Lock()
 
@@ -93,10 +115,19 @@ class TrainingState:
         return {"source": str(self.data_dir)}
 
     def keep_model(self, model: FastMLP, meta: dict[str, Any]) -> str:
-        """Register a trained model as trained-1, trained-2, ...; returns its name."""
-        name = f"trained-{len(self.models) + 1}"
-        self.models[name] = (model, meta)
-        self.last_model = name
+        """Register a trained model as trained-1, trained-2, ... and forget all but the last
+        ``KEEP_MODELS``; returns its name."""
+        with self._lock:
+            self.trained += 1
+            name = f"trained-{self.trained}"
+            self.models[name] = (model, meta)
+            self.last_model = name
+            dropped = list(self.models)[:-KEEP_MODELS]
+            for old in dropped:
+                del self.models[old]
+        for old in dropped:
+            if self.remove_model is not None:
+                self.remove_model(old)
         if self.add_model is not None:
             try:
                 self.add_model(name, model, meta)
@@ -176,17 +207,24 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         until_end = request.query_params.get("until") == "end"
 
         async def stream() -> Any:
-            seen, sent = None, 0
-            next_event = opened = time.monotonic()
+            seen: Any = False
+            sent, last = 0, {}
+            next_event = opened = quiet_since = time.monotonic()
             yield f"retry: {RECONNECT_MS}\n\n"
             while until_end or time.monotonic() - opened < STREAM_SECONDS:
                 job = state.job
-                if job is not seen:
-                    seen, sent = job, 0
+                if job is not seen:  # a new job (or the first look): the whole state
+                    seen, sent, last = job, 0, {}
                 payload: dict[str, Any] = {"status": "idle"} if job is None else job.snapshot(sent)
                 if job is not None:
                     sent += len(payload["costs"]["values"])
-                yield f"event: state\ndata: {json.dumps(payload)}\n\n"
+                news = changes(payload, last)
+                if news:
+                    yield f"event: state\ndata: {json.dumps(news)}\n\n"
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
+                    yield ": keep-alive\n\n"
+                    quiet_since = time.monotonic()
                 if until_end and (job is None or not job.running):
                     return
                 # on a fixed clock, so the time a snapshot takes does not add up between events
@@ -250,6 +288,9 @@ def learn_routes(app_state: Any) -> list[BaseRoute]:
     model a job trains (so the draw panel can use it at once), and its ``data_dir``, if it
     has one, is the data to train on (the bundled MNIST otherwise).
     """
-    training = TrainingState(getattr(app_state, "data_dir", None), getattr(app_state, "add_model", None))
+    training = TrainingState(
+        getattr(app_state, "data_dir", None), getattr(app_state, "add_model", None),
+        getattr(app_state, "remove_model", None),
+    )  # fmt: skip
     app_state.training = training
     return [Mount("/api/train", routes=training_routes(training)), *learn_page_routes()]

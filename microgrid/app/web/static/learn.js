@@ -325,9 +325,17 @@ function show(state) {
   }
 }
 
+// The stream sends the whole state first ("full"), then only what changed: merged here.
+let current = {};
 function listen() {
   const source = new EventSource(API + "/events");
-  source.addEventListener("state", (event) => show(JSON.parse(event.data)));
+  source.addEventListener("state", (event) => {
+    const news = JSON.parse(event.data);
+    if (news.full) current = {};
+    Object.assign(current, news);
+    if (!news.costs) current.costs = { start: costs.length, values: [] };  // no new cost this time
+    show(current);
+  });
 }
 
 function switchMode(toy) {
