@@ -208,7 +208,7 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
         async def stream() -> Any:
             seen: Any = False
-            sent, last = 0, {}
+            sent, last = 0, dict[str, Any]()
             next_event = opened = quiet_since = time.monotonic()
             yield f"retry: {RECONNECT_MS}\n\n"
             while until_end or time.monotonic() - opened < STREAM_SECONDS:
