@@ -28,7 +28,7 @@ from ...init import ACTIVATIONS
 from ...losses import mse
 from ...nn import MLP
 from ...optim import SGD
-from ...toys import two_moons, xor
+from ...support.toys import two_moons, xor
 from .training_config import ConfigError, _check_number
 
 __all__ = ["ToyJob", "parse_toy"]
