@@ -11,7 +11,7 @@ import { partSection } from "./story.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const FN = "microgrid.app.web.nudges.nudges (the scalar engine's Value.backward())";
-const SCALAR_MAX_LAYER = 64;   // story_api.SCALAR_MAX_LAYER: wider networks are not sent to the scalar engine
+const SCALAR_MAX_LAYER = 64;   // state.NUDGES_MAX_WIDTH: wider networks are not sent to the scalar engine
 
 function cell(value, explanation, attrs = {}) {
   const td = el("td", { "data-value": String(value), ...attrs });
