@@ -4,11 +4,11 @@
 ``torch.autograd.grad``, and touches no ``.grad``. It walks only the nodes on some path
 from an input to the output (a constant pixel is never visited).
 
-With ``create_graph=True`` the walk multiplies each upstream gradient by the op's local
-derivatives from :mod:`microgrid.derivatives`, which are Values, so backpropagation itself
-builds a graph: the gradients it returns can be differentiated again, to any order.
-Constant local derivatives (1 for ``+``) are folded as floats, so ``d(x + y)/dx`` is a
-plain 1.0 and not a chain of nodes. Without it, the walk uses backward()'s float rules.
+Both walks evaluate each op's one rule from the table in :mod:`microgrid.ops`: on floats
+(as ``backward()`` does), or, with ``create_graph=True``, on the nodes themselves, so the
+local derivatives are Values and backpropagation itself builds a graph: the gradients it
+returns can be differentiated again, to any order. Constant local derivatives (1 for
+``+``) stay floats and are folded, so ``d(x + y)/dx`` is a plain 1.0, not a chain of nodes.
 
 This module imports the engine and the standard library only.
 """
@@ -20,19 +20,12 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from . import ops
-from .derivatives import PARTIALS, Partial
 from .engine import Value
+from .ops import local_derivatives
 
-__all__ = ["grad", "hessian", "hvp", "missing_rule"]
+__all__ = ["grad", "hessian", "hvp"]
 
-
-def missing_rule(node: Value) -> NotImplementedError:
-    """The error for a node whose op has no derivative rule (an op made by define_op not defined yet)."""
-    return NotImplementedError(
-        f"no derivative rule for op {node._op!r} ({node._name()}): if it was made with define_op, "
-        f"define it again (same name) in this process, e.g. after unpickling"
-    )
+Partial = Value | float
 
 
 @contextmanager
@@ -79,19 +72,19 @@ def _paths(output: Value, wanted: set[Value]) -> tuple[list[Value], set[Value], 
     needed: set[Value] = set(wanted)
     seen: set[Value] = {output}
     order: list[Value] = []
-    stack: list[tuple[Value, Iterator[Value]]] = [(output, iter(output._prev))]
+    stack: list[tuple[Value, Iterator[Value]]] = [(output, iter(output.parents))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if p._prev and p not in seen:
+            if p.parents and p not in seen:
                 seen.add(p)
-                stack.append((p, iter(p._prev)))
+                stack.append((p, iter(p.parents)))
                 break
         else:
             stack.pop()
-            if node in needed or any(map(needed.__contains__, node._prev)):
+            if node in needed or any(map(needed.__contains__, node.parents)):
                 needed.add(node)
-                if node._prev:
+                if node.parents:
                     order.append(node)
     order.reverse()
     return order, needed, seen
@@ -100,15 +93,11 @@ def _paths(output: Value, wanted: set[Value]) -> tuple[list[Value], set[Value], 
 def _float_grads(output: Value, wanted: set[Value]) -> dict[Value, float]:
     order, needed, _ = _paths(output, wanted)
     acc: dict[Value, float] = {output: 1.0}
-    rules = ops.BACKWARD
     for node in order:
         g = acc.get(node, 0.0)
-        rule = rules.get(node._op)
-        if rule is None:
-            raise missing_rule(node)
-        for p, c in zip(node._prev, rule(node, g)):
+        for p, d in zip(node.parents, local_derivatives(node)):
             if p in needed:
-                acc[p] = acc.get(p, 0.0) + c
+                acc[p] = acc.get(p, 0.0) + d * g
     return acc
 
 
@@ -166,11 +155,8 @@ def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value |
         if terms is None:
             continue  # every path from it carried an exact zero (a relu that is off)
         g = totals[node] = _total(terms)
-        rule = PARTIALS.get(node._op)
-        if rule is None:
-            raise missing_rule(node)
         g_is_value = isinstance(g, Value)
-        for p, d in zip(node._prev, rule(node)):
+        for p, d in zip(node.parents, local_derivatives(node, as_values=True)):
             if p not in needed:
                 continue
             # a Value times a Value is kept as a pair: _total makes the products when p's terms are all in
@@ -224,7 +210,7 @@ def _grad(output: Value, xs: list[Value], create_graph: bool) -> list[Value]:
         g = totals.get(x, 0.0)
         if not isinstance(g, Value):
             g = Value(g)
-        elif not g._prev or g in original:
+        elif g.is_leaf or g in original:
             g = g * 1.0  # a node of the original graph (a weight, say) is never handed back as a gradient
         results.append(g)
     return results
