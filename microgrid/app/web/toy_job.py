@@ -118,9 +118,9 @@ class ToyJob:
         self._stop = True
         self._wake.set()
 
-    def change(self, settings: dict[str, float]) -> None:
-        """A new learning rate, used from the next step on (the toy has no batch size to change)."""
-        if "batch_size" in settings:
+    def change(self, settings: dict[str, float | None]) -> None:
+        """A new learning rate, used from the next step on (the toy has no batch size or pace to change)."""
+        if set(settings) != {"lr"} or settings["lr"] is None:
             raise ConfigError("the toy takes every point in each step: only lr can change while it trains")
         self.optimizer.lr = settings["lr"]
 
