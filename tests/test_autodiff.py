@@ -43,7 +43,7 @@ def test_create_graph_results_differentiate_again_with_grad_and_backward():
     x, y = Value(0.7), Value(-1.2)
     f = x * x * y + (x * y).tanh()
     gx, gy = grad(f, [x, y], create_graph=True)
-    assert gx._prev and gy._prev
+    assert gx.parents and gy.parents
     (gxy,) = grad(gx, [y])
     gx.backward()  # backward of a gradient: d(df/dx)/d each leaf, into .grad
     assert x.grad == pytest.approx(grad(gx, [x])[0].data)

@@ -279,7 +279,7 @@ class _Parser:
         if function:  # a plain group keeps its operand and precedence: unparse drops redundant parentheses
             value, text, _ = self.operands.pop()
             joined = _join([function + "(", text, ")"])
-            self.labelled(self.compute(joined, start, getattr(value, function)), joined, _ATOM)
+            self.labelled(self.compute(joined, start, lambda: Value.apply(function, value)), joined, _ATOM)
 
     # -- the loop -------------------------------------------------------------------------
 
