@@ -54,6 +54,8 @@ def _check(output: object, inputs: object) -> list[Value]:
         xs: list[Value] = list(inputs)  # type: ignore[call-overload]
     except TypeError:
         raise TypeError(f"grad: inputs must be a sequence of Values, got {type(inputs).__name__}") from None
+    if set(map(type, xs)) <= {Value}:  # the common case, checked at C speed
+        return xs
     for i, x in enumerate(xs):
         if not isinstance(x, Value):
             raise TypeError(f"grad: input {i} must be a Value, got {type(x).__name__}: {x!r:.60}")
@@ -160,17 +162,16 @@ def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value |
             if p not in needed:
                 continue
             # a Value times a Value is kept as a pair: _total makes the products when p's terms are all in
-            term: Term | None = (g, d) if g_is_value and isinstance(d, Value) else _times(g, d)  # type: ignore[assignment]
-            if term is None:
-                continue
-            terms = acc.get(p)
-            if terms is None:
-                acc[p] = [term]
-            else:
-                terms.append(term)
+            term: Term | None = (g, d) if g_is_value and type(d) is Value else _times(g, d)  # type: ignore[assignment]
+            if term is not None:
+                acc.setdefault(p, []).append(term)
     for leaf, terms in acc.items():  # the inputs that are leaves; most get one (upstream, local) pair
         first = terms[0]
-        totals[leaf] = first[0] * first[1] if len(terms) == 1 and type(first) is tuple else _total(terms)  # type: ignore[index]
+        if len(terms) == 1 and type(first) is tuple:  # g * d, made directly: there are thousands (the weights)
+            g, d = first  # type: ignore[misc]
+            totals[leaf] = Value(g.data * d.data, "", (g, d), "*")
+        else:
+            totals[leaf] = _total(terms)
     return totals, seen
 
 
@@ -209,10 +210,11 @@ def _grad(output: Value, xs: list[Value], create_graph: bool) -> list[Value]:
     for x in xs:
         g = totals.get(x, 0.0)
         if not isinstance(g, Value):
-            g = Value(g)
-        elif g.is_leaf or g in original:
-            g = g * 1.0  # a node of the original graph (a weight, say) is never handed back as a gradient
-        results.append(g)
+            results.append(Value(g))
+        elif not g.parents or g in original:
+            results.append(g * 1.0)  # a node of the original graph (a weight, say) is never handed back as a gradient
+        else:
+            results.append(g)
     return results
 
 

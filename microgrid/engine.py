@@ -74,48 +74,40 @@ class Value:
     Args:
         data: the number (int, float, bool or NumPy scalar; stored as float).
         label: an optional name shown in reprs, error messages and drawings.
+        parents, op, constants: what an op records (see below); left out for a leaf.
+
+    Attributes: ``data``, ``grad``, ``label``, and what the op that made it recorded:
+    ``parents`` (the Values it was computed from, in argument order; () for a leaf),
+    ``op`` (the op's name, a key of :data:`microgrid.ops.OPS`; '' for a leaf) and
+    ``constants`` (the op's constants: (c,) for x ** c, else ()).
     """
 
-    __slots__ = ("data", "grad", "_prev", "_op", "_aux", "label")
+    __slots__ = ("data", "grad", "parents", "op", "constants", "label")
 
     def __init__(
-        self, data: object, label: str = "", _prev: tuple[Value, ...] = (), _op: str = "", _aux: tuple[float, ...] = ()
+        self, data: object, label: str = "", parents: tuple[Value, ...] = (), op: str = "",
+        constants: tuple[float, ...] = (),
     ) -> None:
         self.data: float = data if type(data) is float else _to_float(data)
         self.grad = 0.0  # d(root)/d(self), filled in by root.backward()
-        self._prev = _prev if not _prev or _grad_enabled() else ()  # the parents: what it was made from
-        self._op = _op  # the name of the op that made it, a key of ops.OPS ('' for a leaf)
-        self._aux = _aux  # the op's constants (the c of x ** c), usually ()
+        self.parents = parents if not parents or _grad_enabled() else ()  # what it was computed from, in order
+        self.op = op  # the name of the op that made it, a key of the table ops.OPS ('' for a leaf)
+        self.constants = constants  # the op's constants (the c of x ** c), usually ()
         self.label = label
     # [/tutorial:value]
 
     @property
-    def parents(self) -> tuple[Value, ...]:
-        """The Values this one was computed from, in argument order (() for a leaf)."""
-        return self._prev
-
-    @property
-    def op(self) -> str:
-        """The name of the op that made this Value ('' for a leaf)."""
-        return self._op
-
-    @property
-    def constants(self) -> tuple[float, ...]:
-        """The constants its op was made with: (c,) for x ** c, else ()."""
-        return self._aux
-
-    @property
     def is_leaf(self) -> bool:
         """True for a Value with no recorded parents."""
-        return not self._prev
+        return not self.parents
 
     def describe(self) -> str:
         """How errors name this node: "node 'w'", or the op that made it."""
-        made = f"an unlabelled node made by {self._op!r}" if self._op else "an unlabelled leaf"
+        made = f"an unlabelled node made by {self.op!r}" if self.op else "an unlabelled leaf"
         return f"node {self.label!r}" if self.label else made
 
     def __repr__(self) -> str:
-        extra = [f", op={self._op!r}"] * bool(self._op) + [f", label={self.label!r}"] * bool(self.label)
+        extra = [f", op={self.op!r}"] * bool(self.op) + [f", label={self.label!r}"] * bool(self.label)
         return f"Value(data={_fmt(self.data)}, grad={_fmt(self.grad)}{''.join(extra)})"
 
     # -- ops: each runs its forward from the table on the floats and records its parents --
@@ -172,10 +164,10 @@ class Value:
         stack = [self]
         while stack:
             node = stack.pop()
-            if reset_grads and node._prev:
+            if reset_grads and node.parents:
                 node.grad = 0.0
-            for parent in node._prev:
-                if not leaves and not parent._prev:
+            for parent in node.parents:
+                if not leaves and not parent.parents:
                     continue
                 if parent in pending:
                     pending[parent] += 1
@@ -191,7 +183,7 @@ class Value:
         while ready:
             node = ready.pop()
             order.append(node)
-            for parent in node._prev:
+            for parent in node.parents:
                 pending[parent] -= 1
                 if pending[parent] == 0:
                     ready.append(parent)
@@ -209,15 +201,15 @@ class Value:
         ready = [self]
         while ready:
             node = ready.pop()
-            parents = node._prev
+            parents = node.parents
             if not parents:
                 continue
             try:
-                rule = OPS[node._op].partials  # the op's entry in the table
+                rule = OPS[node.op].partials  # the op's entry in the table
             except KeyError:
                 raise missing_rule(node) from None
             if len(parents) == 1:  # the local derivatives d(node)/d(parent), on floats
-                local = rule(parents[0].data, node.data, *node._aux)
+                local = rule(parents[0].data, node.data, *node.constants)
             elif len(parents) == 2:  # (the same call as below, spelled out: it is faster)
                 local = rule(parents[0].data, parents[1].data, node.data)
             else:
@@ -225,7 +217,7 @@ class Value:
             g = node.grad
             for parent, d in zip(parents, local):
                 parent.grad += d * g  # the chain rule; += because a parent may feed several nodes
-                if parent._prev:
+                if parent.parents:
                     left = pending[parent] - 1  # children it still waits for
                     pending[parent] = left
                     if left == 0:  # every node it feeds has sent its share
