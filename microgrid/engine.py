@@ -69,17 +69,10 @@ def _named(err: Exception, *nodes: Value) -> Exception:
 
 # [tutorial:value]
 class Value:
-    """A scalar in a computation graph: ``Value(2.0, label="a")``.
+    """A number in a computation graph, and how it was made: ``Value(2.0, label="a")``.
 
-    Args:
-        data: the number (int, float, bool or NumPy scalar; stored as float).
-        label: an optional name shown in reprs, error messages and drawings.
-        parents, op, constants: what an op records (see below); left out for a leaf.
-
-    Attributes: ``data``, ``grad``, ``label``, and what the op that made it recorded:
-    ``parents`` (the Values it was computed from, in argument order; () for a leaf),
-    ``op`` (the op's name, a key of :data:`microgrid.ops.OPS`; '' for a leaf) and
-    ``constants`` (the op's constants: (c,) for x ** c, else ()).
+    ``data`` is an int, float, bool or NumPy scalar (stored as float); ``label`` names it in
+    reprs, errors and drawings. An op fills in ``parents``, ``op`` and ``constants``.
     """
 
     __slots__ = ("data", "grad", "parents", "op", "constants", "label")
