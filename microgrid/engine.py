@@ -109,8 +109,17 @@ class Value:
     __sub__, __rsub__ = _binary("-")
     __mul__, __rmul__ = _binary("*")
     __truediv__, __rtruediv__ = _binary("/")
-    exp, log, tanh, sigmoid, relu = map(_unary, ("exp", "log", "tanh", "sigmoid", "relu"))
-    abs = __abs__ = _unary("abs")
+    # every op of the table marked function=True is a method, x.tanh(): the loop below the
+    # class adds them; these lines tell a type checker about the built-in ones
+    exp: Callable[[], Value]
+    log: Callable[[], Value]
+    tanh: Callable[[], Value]
+    sigmoid: Callable[[], Value]
+    relu: Callable[[], Value]
+    abs: Callable[[], Value]
+
+    def __abs__(self) -> Value:
+        return self.abs()
 
     def __pow__(self, exponent: Operand) -> Value:
         """self ** exponent. A number exponent is a constant of the op "**"; a Value exponent
@@ -216,6 +225,10 @@ class Value:
                     if left == 0:  # every node it feeds has sent its share
                         ready.append(parent)
     # [/tutorial:backward]
+
+
+for _name in [name for name, op in OPS.items() if op.function]:
+    setattr(Value, _name, _unary(_name))
 
 
 def _to_float(data: object) -> float:
