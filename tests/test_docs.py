@@ -4,7 +4,18 @@ import subprocess
 import sys
 
 import pytest
-from docs_exec import ACCURACY_POINTS, LOSS_RELATIVE, OUTPUT_ABS, ROOT, Block, blocks, line_matches, matches, run_block, run_page
+from docs_exec import (
+    ACCURACY_POINTS,
+    LOSS_RELATIVE,
+    OUTPUT_ABS,
+    ROOT,
+    Block,
+    blocks,
+    line_matches,
+    matches,
+    run_block,
+    run_page,
+)
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
@@ -59,7 +70,10 @@ def test_the_tolerances_are_the_documented_ones():
     assert (ACCURACY_POINTS, LOSS_RELATIVE, OUTPUT_ABS) == (0.3, 0.05, 0.01)
 
 
-PREDICTED = "demos/digits/8.png: 8    activations 0:0.016  1:0.001  2:0.469  3:0.032  4:0.000  5:0.000  6:0.000  7:0.002  8:0.676  9:0.001"
+PREDICTED = (
+    "demos/digits/8.png: 8    activations 0:0.016  1:0.001  2:0.469  3:0.032  4:0.000  5:0.000  6:0.000  7:0.002  "
+    "8:0.676  9:0.001"
+)
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,8 @@ def test_notebook_runs_and_shows_its_pictures_inline(fresh):
         assert all(out.get("output_type") != "error" for out in cell.outputs), outputs_of(cell)
         assert "<Figure size" not in outputs_of(cell), "a figure printed as text instead of showing inline"
     cells = by_last_line(fresh)
-    assert any("image/svg+xml" in out.get("data", {}) for out in cells["draw_dot(chain.cost, highlight=chain.highlight)"].outputs)
+    graph = cells["draw_dot(chain.cost, highlight=chain.highlight)"]
+    assert any("image/svg+xml" in out.get("data", {}) for out in graph.outputs)
     for picture in ("plot_weights(model)", 'plot_curves({"history": history, "sizes": config.sizes})'):
         assert any("image/png" in out.get("data", {}) for out in cells[picture].outputs), picture
     assert "w(L).grad" in text_of(cells["explain(chain.cost)"])
