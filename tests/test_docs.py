@@ -9,6 +9,7 @@ from docs_exec import (
     LOSS_RELATIVE,
     OUTPUT_ABS,
     ROOT,
+    ROUNDING,
     Block,
     blocks,
     line_matches,
@@ -67,7 +68,25 @@ SHOWN = "epoch   5  loss 0.0210  train 99.64%  test 98.14%  ...s"
 
 
 def test_the_tolerances_are_the_documented_ones():
-    assert (ACCURACY_POINTS, LOSS_RELATIVE, OUTPUT_ABS) == (0.3, 0.05, 0.01)
+    assert (ACCURACY_POINTS, LOSS_RELATIVE, OUTPUT_ABS, ROUNDING) == (0.3, 0.05, 0.01, 1e-14)
+
+
+CHECKED = "784-16-16-10 sigmoid/sigmoid mse                             2.1e-16   8.2e-16   8.2e-17  ok"
+
+
+@pytest.mark.parametrize(
+    "printed,ok",
+    [
+        (CHECKED, True),
+        (CHECKED.replace("8.2e-16", "1.3e-15"), True),  # Haswell's and Zen's kernels
+        (CHECKED.replace("8.2e-17", "0.0e+00"), True),
+        (CHECKED.replace("8.2e-16", "3.0e-12"), False),  # more than rounding
+        (CHECKED.replace("  ok", "  FAIL"), False),
+        (CHECKED.replace("sigmoid/sigmoid", "relu/linear"), False),
+    ],
+)
+def test_check_rows_match_at_the_rounding_level(printed, ok):
+    assert line_matches(CHECKED, printed) is ok
 
 
 PREDICTED = (
