@@ -81,16 +81,18 @@ def main() -> None:
                 train(client, LARGEST)
             seconds = time.perf_counter() - t0
             kept = len(client.get("/api/models").json()["models"])
-            rows.append([f"after {args.jobs} jobs of {'-'.join(map(str, LARGEST))}",
-                         *(f"{m:.0f}" for m in memory_mb(server.pid)), f"{seconds:.0f} s, {kept} models listed"])  # fmt: skip
+            mb = [f"{m:.0f}" for m in memory_mb(server.pid)]
+            shape = "-".join(map(str, LARGEST))
+            rows.append([f"after {args.jobs} jobs of {shape}", *mb, f"{seconds:.0f} s, {kept} models listed"])
             name = train(client, NUDGES_LARGEST)
             t0 = time.perf_counter()
             for _ in range(args.nudges):
                 body = {"model": name, "image": example["image"], "target": example["label"]}
                 client.post("/api/nudges", json=body).raise_for_status()
             seconds = time.perf_counter() - t0
-            rows.append([f"after {args.nudges} nudges on {'-'.join(map(str, NUDGES_LARGEST))}",
-                         *(f"{m:.0f}" for m in memory_mb(server.pid)), f"{seconds / args.nudges:.2f} s each"])  # fmt: skip
+            mb = [f"{m:.0f}" for m in memory_mb(server.pid)]
+            shape = "-".join(map(str, NUDGES_LARGEST))
+            rows.append([f"after {args.nudges} nudges on {shape}", *mb, f"{seconds / args.nudges:.2f} s each"])
     finally:
         server.terminate()
         server.wait(30)
