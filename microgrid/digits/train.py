@@ -85,12 +85,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 PRESET_SUMMARIES: dict[str, str] = {
-    "notes": "784-16-16-10, sigmoid, MSE, SGD: 96.19% after 60 epochs",
-    "notes-plain": "the notes' recipe exactly: 93.72% after 30 epochs",
-    "notes-best": "same layers, relu, cross-entropy, Adam: 96.42% after 40 epochs",
-    "best": "784-256-10, relu, cross-entropy, Adam: 98.06% after 4 epochs",
+    "notes": "784-16-16-10, sigmoid, MSE, SGD (96.2%)",
+    "notes-plain": "the notes' recipe exactly (93.7%)",
+    "notes-best": "same layers, relu, cross-entropy, Adam (96.4%)",
+    "best": "784-256-10, relu, Adam, 98.1% after 4 epochs",
 }
-"""Each preset in a line, with the median test accuracy above (seeds 0-4, benchmarks/accuracy.py)."""
+"""Each preset in a line for the page's menu, with the median test accuracy above (seeds 0-4,
+benchmarks/accuracy.py) rounded to a tenth."""
 
 
 def check_data(config: TrainConfig, data: Dataset, source: str = "the data") -> None:

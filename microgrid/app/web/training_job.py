@@ -34,7 +34,7 @@ from ...digits.loop import Diverged, Hooks, Loop, Stop
 from ...digits.train import TrainConfig
 from ...optim import SGD
 from . import training_views as views
-from .training_report import confusion_and_mistakes, lean_copy, model_meta
+from .training_report import confusion_and_mistakes, give_back_memory, lean_copy, model_meta
 from .training_watch import PageWatch
 
 __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
@@ -44,7 +44,6 @@ FINISHED = ("done", "stopped", "diverged", "failed")
 TICK = 0.25  # seconds of training between two looks at the live quantities
 VIEWS_SHARE = 0.03  # at most this share of the training time goes to the live views while running
 PACED_VIEWS_SHARE = 0.5  # with a pace the loop mostly waits: the views may take half of its time
-SURFACE_IMAGES, GRADIENT_IMAGES = 200, 5_000  # fixed training subsets of the two views
 PATH_POINTS = 40
 PATH_BYTES = 32 * 2**20  # the recent path's weight vectors, all together: fewer points for a large model
 
@@ -76,10 +75,11 @@ class TrainingJob:
         self.loop = Loop(config, data)
         self.pixels, self.labels = self.loop.pixels, self.loop.labels
         self.test_pixels, self.test_labels = self.loop.test_pixels, self.loop.test_labels
-        subset = np.random.default_rng(0).permutation(len(self.pixels))[:GRADIENT_IMAGES]
-        self.subset = (np.take(self.pixels, subset, axis=0), np.take(self.labels, subset))
         assert isinstance(self.loop.model, FastMLP)
         self.model: FastMLP = self.loop.model
+        self.sizes = views.view_sizes(self.model)  # the views' subsets: fixed, bounded by the model's size
+        subset = np.random.default_rng(0).permutation(len(self.pixels))[: self.sizes["gradient_images"]]
+        self.subset = (np.take(self.pixels, subset, axis=0), np.take(self.labels, subset))
         self.probe: FastMLP | None = copy.deepcopy(self.model)
         self.watchers: list[Hooks] = []  # more views: called after the job's own hooks
         self.page_watch = PageWatch(self)  # the mini-batch being learned from, what went wrong (issue 24)
@@ -118,33 +118,13 @@ class TrainingJob:
 
     # -- what the loop holds ---------------------------------------------------------------
 
-    @property
-    def step(self) -> int:
-        return self.loop.step
-
-    @property
-    def epoch(self) -> int:
-        return self.loop.epoch
-
-    @property
-    def lr(self) -> float:
-        return self.loop.lr
-
-    @property
-    def batch_size(self) -> int:
-        return self.loop.batch_size
-
-    @property
-    def samples_done(self) -> int:
-        return self.loop.samples_done
-
-    @property
-    def history(self) -> list[dict[str, float]]:
-        return self.loop.history
-
-    @property
-    def optimizer(self) -> Any:
-        return self.loop.optimizer
+    step = property(lambda self: self.loop.step, doc="steps taken")
+    epoch = property(lambda self: self.loop.epoch, doc="the epoch running (1, 2, ...)")
+    lr = property(lambda self: self.loop.lr, doc="the learning rate now")
+    batch_size = property(lambda self: self.loop.batch_size, doc="the batch size now")
+    samples_done = property(lambda self: self.loop.samples_done, doc="images trained on so far")
+    history = property(lambda self: self.loop.history, doc="one row per epoch done")
+    optimizer = property(lambda self: self.loop.optimizer, doc="the loop's optimizer")
 
     @property
     def _at(self) -> tuple[np.ndarray, int]:
@@ -290,19 +270,19 @@ class TrainingJob:
     def _views(self, batch: tuple[np.ndarray, float] | None) -> None:
         """Recompute the cost surface, and, given the batch's (gradient, cost), the comparison."""
         t0 = time.perf_counter()
-        model, (pixels, labels) = self.model, self.subset
+        model, (pixels, labels), few = self.model, self.subset, self.sizes["surface_images"]
         # one BLAS thread: the products are small, and spare threads would fight the training's
         with blas_threads(1), np.errstate(over="ignore", invalid="ignore"):
             self.surface = {
                 "step": self.step,
                 **views.cost_surface(
-                    model, list(self._path), pixels[:SURFACE_IMAGES], labels[:SURFACE_IMAGES], self.config.loss
+                    model, list(self._path), pixels[:few], labels[:few], self.config.loss, points=self.sizes["points"]
                 ),
             }
             if batch is not None and self.probe is not None:
                 weights = model.flat_parameters()[0].data.copy()
                 compared = views.gradient_comparison(
-                    self.probe, weights, batch[0], batch[1], pixels, labels, self.config.loss
+                    self.probe, weights, batch[0], batch[1], pixels, labels, self.config.loss, self.sizes["chunk"]
                 )
                 self.gradient = {"step": self.step + 1, **compared}
                 self.gradients.append({k: self.gradient[k] for k in ("step", "cosine", "batch_cost", "full_cost")})
@@ -324,13 +304,17 @@ class TrainingJob:
         note = f"the web page's training panel ({status} after {self.step} steps)"
         self.meta = model_meta(self.config, self.history, self.data_info, note)
         self.result = self.model = model
-        self.probe = None  # what only training needed: the probe, the path, the optimizer's state
+        self.probe = None  # what only training needed: the probe, the path, snapshots, the optimizer's state
         self._path.clear()
+        self.loop.last_good = None
+        if status != "diverged":  # (a diverged job's good weights stay, for its message and tests)
+            self._last_good = (self._last_good[0], np.empty(0))
         self.loop.model = model
         self.loop.optimizer = SGD(model.flat_parameters(), lr=self.loop.lr)  # holds no state
         name = self.on_model(model, self.meta) if self.on_model else None
         self.final = {**report, "model": name, "steps": self.step}
         self.message, self.status = message, status
+        give_back_memory()
 
     # -- what the page sees ----------------------------------------------------------------
 

@@ -21,7 +21,9 @@ from ...digits.fast import FastMLP
 from ...digits.model_file import save_model
 from ...digits.train import TrainConfig
 
-__all__ = ["confusion_and_mistakes", "model_bytes", "equivalent_command", "lean_copy", "model_meta"]
+__all__ = [
+    "confusion_and_mistakes", "model_bytes", "equivalent_command", "lean_copy", "model_meta", "give_back_memory",
+]  # fmt: skip
 
 
 def confusion_and_mistakes(model: FastMLP, pixels: np.ndarray, labels: np.ndarray, most: int = 32) -> dict[str, Any]:
@@ -97,3 +99,24 @@ def lean_copy(model: FastMLP) -> FastMLP:
                    seed=model.seed, dtype=model.dtype.type, _draw_weights=False)  # fmt: skip
     lean.flat_parameters()[0].data[...] = model.flat_parameters()[0].data
     return lean
+
+
+def give_back_memory() -> None:
+    """Hand the memory freed by a finished job back to the system (glibc's ``malloc_trim``).
+
+    A large network's training frees hundreds of MB in pieces that glibc keeps for reuse
+    rather than returning: 20 jobs of 784-1024x4-10 left the server at 387 MB resident
+    without this and 200 MB with it. Does nothing where there is no glibc.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is not None:
+        trim(0)

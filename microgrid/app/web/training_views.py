@@ -29,7 +29,12 @@ from ...digits.data import PIXEL_SCALE
 from ...digits.fast import FastMLP
 from ...digits.fast_kernels import activate
 
-__all__ = ["cost_surface", "surface_costs", "path_directions", "gradient_comparison", "first_layer_images"]
+__all__ = [
+    "cost_surface", "surface_costs", "path_directions", "gradient_comparison", "first_layer_images", "view_sizes",
+]  # fmt: skip
+
+SURFACE_WORK = 15 * 15 * 200 * 250_000  # grid points x images x weights of one surface: the presets' full view
+GRADIENT_WORK = 5000 * 250_000  # images x weights of one full-set gradient
 
 def _blocks(model: FastMLP, flat: np.ndarray) -> list[np.ndarray]:
     """The flat vector (P,) cut into the layers' (fan_in + 1, fan_out) blocks [W^T; b]."""
@@ -73,15 +78,38 @@ def surface_costs(
     w, d, e = (_blocks(model, v.astype(np.float64)) for v in (flat, *directions))
     first = [x @ w[0], x @ d[0], x @ e[0]]
     acts = model.activations
-    a = np.asarray(alphas, np.float64)[:, None, None]  # one row of the grid at a time: (len(alphas), n, k)
+    every = np.asarray(alphas, np.float64)[:, None, None]
+    # a row of the grid at a time, (len(alphas), n, k); for a large model a few alphas at a
+    # time, so that the blocks W + a D + b E (len(alphas), fan_in + 1, fan_out) stay under 32 MB
+    step = max(1, 4_000_000 // max(fan_in * fan_out for fan_in, fan_out in zip(model.sizes, model.sizes[1:])))
     out = np.empty((len(betas), len(alphas)))
     for i, b in enumerate(betas):
-        h = activate(acts[0], first[0] + a * first[1] + b * first[2])
-        for layer in range(1, len(w)):
-            block = w[layer] + a * d[layer] + b * e[layer]  # (len(alphas), fan_in + 1, fan_out)
-            h = activate(acts[layer], h @ block[:, :-1] + block[:, -1:])
-        out[i] = [_cost(rows, labels, loss) for rows in h]
+        for j in range(0, len(every), step):
+            a = every[j : j + step]
+            h = activate(acts[0], first[0] + a * first[1] + b * first[2])
+            for layer in range(1, len(w)):
+                block = w[layer] + a * d[layer] + b * e[layer]
+                h = activate(acts[layer], h @ block[:, :-1] + block[:, -1:])
+            out[i, j : j + step] = [_cost(rows, labels, loss) for rows in h]
     return out
+
+
+def view_sizes(model: FastMLP) -> dict[str, int]:
+    """How much of the training set the live views use for this model, so their work stays bounded.
+
+    The notes' network and the presets get the full views (a 15 x 15 surface over 200 images,
+    the gradient over 5000); a larger network fewer images, down to 10 and 500, and for one
+    of over a million weights a 7 x 7 surface: about a second each on a laptop core.
+    Returns {"surface_images", "points", "gradient_images", "chunk"} (rows per product).
+    """
+    weights = model.num_parameters()
+    points = 15 if weights <= 1_000_000 else 7
+    return {
+        "surface_images": int(np.clip(SURFACE_WORK // (points * points * weights), 10, 200)),
+        "points": points,
+        "gradient_images": int(np.clip(GRADIENT_WORK // weights, 500, 5000)),
+        "chunk": int(np.clip(1_000_000 // max(model.sizes[1:]), 100, 2500)),
+    }
 
 
 def _filter_normalised(model: FastMLP, rng: np.random.Generator) -> np.ndarray:
