@@ -1,4 +1,6 @@
-"""Screenshots of each panel of ``python -m microgrid serve`` for the docs (docs/images/live-*.png).
+"""Screenshots of ``python -m microgrid serve`` for the docs (docs/images/live-*.png): each panel,
+and the guided path (docs/live_story_pictures.py: desktop and phone width, nudges mid-flow, an
+explanation on hover, gradient descent, a slow run mid-batch).
 
     python docs/live_pictures.py [-o docs/images]
 
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
+
+from live_story_pictures import story_pictures  # noqa: E402  (docs/ is on the path when run as a script)
 
 from microgrid.app.web.server import create_app
 from microgrid.app.web.state import load_state
@@ -95,11 +99,13 @@ def main() -> None:
             page.locator(f"#slider-{key}").evaluate(slide)
         page.wait_for_function("document.querySelector('.chain-node[data-node=\"w(L)\"]').textContent.includes('2.1000')")
         page.locator("#chain").screenshot(path=str(args.out / "live-chain.png"))
+        story = story_pictures(browser, url, args.out, errors)
         browser.close()
     server.should_exit = True
     if errors:
         raise SystemExit(f"the console showed errors: {errors}")
-    print("wrote", ", ".join(f"live-{n}.png" for n in ("draw", "network", "neuron", "nudges", "chain")), "in", args.out)
+    panels = [f"live-{n}.png" for n in ("draw", "network", "neuron", "nudges", "chain")]
+    print("wrote", ", ".join(panels + story), "in", args.out)
 
 
 if __name__ == "__main__":
