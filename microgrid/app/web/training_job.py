@@ -309,8 +309,8 @@ class TrainingJob:
         self.loop.optimizer = SGD(model.flat_parameters(), lr=self.loop.lr)  # holds no state
         name = self.on_model(model, self.meta) if self.on_model else None
         self.final = {**report, "model": name, "steps": self.step}
+        give_back_memory()  # before the status says the job is over
         self.message, self.status = message, status
-        give_back_memory()
 
     # -- what the page sees ----------------------------------------------------------------
 
