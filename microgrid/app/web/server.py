@@ -46,9 +46,10 @@ from starlette.staticfiles import StaticFiles
 from .api import notes_routes
 from .gate import MAX_BODY_BYTES, build_app
 from .state import AppState
+from .story_api import story_routes
 from .training import learn_routes
 
-__all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "TRAINING", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "STORY", "TRAINING", "create_app"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -65,7 +66,8 @@ class WebPart:
 
 NOTES = WebPart("notes", notes_routes)  # the five panels; their files are linked by index.html itself
 TRAINING = WebPart("learn", learn_routes, scripts=("learn.js",), styles=("learn.css",))  # watch the network learn
-PARTS: list[WebPart] = [NOTES, TRAINING]
+STORY = WebPart("story", story_routes)  # the guided path's own parts (cost, descent, sensitivity)
+PARTS: list[WebPart] = [NOTES, STORY, TRAINING]
 
 
 def _page(parts: Sequence[WebPart]) -> str:
