@@ -45,9 +45,10 @@ class Replay:
         """The bytes the snapshots' weights take."""
         return sum(w.nbytes for w in self._weights)
 
-    def add(self, step: int, weights: np.ndarray, cost: float) -> bool:
-        """Keep a copy of weights (P,) after ``step`` if it is a step to keep; True if kept."""
-        if step % self.every:
+    def add(self, step: int, weights: np.ndarray, cost: float, *, force: bool = False) -> bool:
+        """Keep a copy of weights (P,) after ``step`` if it is a step to keep (or ``force``: the
+        step a run ended or paused at); True if kept."""
+        if step % self.every and not force:
             return False
         if self.steps and self.steps[-1] == step:  # the same step again (the end of a run): refresh it
             self._weights[-1], self.costs[-1] = weights.copy(), cost
@@ -58,7 +59,7 @@ class Replay:
             self.steps = [self.steps[i] for i in keep]
             self.costs = [self.costs[i] for i in keep]
             self._weights = [self._weights[i] for i in keep]
-            if step % self.every:
+            if step % self.every and not force:
                 return False
         self.steps.append(step)
         self.costs.append(float(cost))

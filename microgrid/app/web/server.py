@@ -48,6 +48,7 @@ from .api import notes_routes
 from .errors import ApiError
 from .state import AppState
 from .training import learn_routes
+from .views_api import views_routes
 
 __all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "TRAINING", "create_app"]
 
@@ -68,7 +69,8 @@ class WebPart:
 
 NOTES = WebPart("notes", notes_routes)  # the five panels; their files are linked by index.html itself
 TRAINING = WebPart("learn", learn_routes, scripts=("learn.js",), styles=("learn.css",))  # watch the network learn
-PARTS: list[WebPart] = [NOTES, TRAINING]
+VIEWS = WebPart("views", views_routes, scripts=("views.js",), styles=("views.css",))  # only this engine: issue 25
+PARTS: list[WebPart] = [NOTES, TRAINING, VIEWS]
 
 
 class BodyLimit:

@@ -31,6 +31,7 @@ from ...digits.fast import FastMLP
 from ...digits.train import TrainConfig, accuracy, add_weight_decay, batch_order, make_optimizer, shift_images
 from . import training_views as views
 from .training_report import confusion_and_mistakes, model_meta
+from .views_runs import RunViews
 
 __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
 
@@ -108,6 +109,8 @@ class TrainingJob:
         self._views_spent = 0.0
         self._at: tuple[np.ndarray, int] = (np.arange(len(self.pixels)), 0)  # the epoch's order, the next position
         self._views_cost = 0.05  # seconds the last views took (a guess before the first)
+        self.views = RunViews(self.model, self.pixels, self.labels, config.loss)  # replay and curvature
+        self.views.on_step(self.model, 0, math.nan, self.lr, 0.0)
         self._thread = threading.Thread(target=self._run, name="microgrid-training", daemon=True)
 
     # -- control, from the server's thread -------------------------------------------------
@@ -181,6 +184,7 @@ class TrainingJob:
                 self.status = "running"
                 return True
             if self.status != "paused":
+                self.views.keep_now(self.model, self.step, self.costs[-1] if self.costs else math.nan)
                 self.status = "paused"
                 if self.live_views:  # time is free while paused
                     self._views(self._peek())
@@ -248,6 +252,7 @@ class TrainingJob:
                         self.optimizer.step()
                         self.costs.append(value)
                         self.step += 1
+                        self.views.on_step(model, self.step, value, self.lr, self._elapsed(t_active))
                         position += len(idx)
                         self.samples_done += len(idx)
                         total += value * len(idx)
@@ -303,6 +308,7 @@ class TrainingJob:
 
     def _finish(self, status: str, message: str) -> None:
         """Evaluate the final weights, hand the model over, and set the final status."""
+        self.views.keep_now(self.model, self.step, self.costs[-1] if self.costs else math.nan)
         if self.live_views:  # the surface around the final weights
             self._views(None)
         model = copy.deepcopy(self.model)
