@@ -76,7 +76,8 @@ def test_a_matrix_cell_is_the_scalar_chains_product_and_the_weights_grad(client,
 
 def test_cell_refuses_a_weight_outside_the_layer(client, example):
     image, label = example
-    r = client.post("/api/views/cell", json={"model": "notes", "image": image, "label": label, "layer": 2, "j": 0, "k": 16})
+    bad = {"model": "notes", "image": image, "label": label, "layer": 2, "j": 0, "k": 16}
+    r = client.post("/api/views/cell", json=bad)
     assert r.status_code == 422 and "'k' must be in [0, 15]" in r.json()["error"]
     r = client.post("/api/views/matrix", json={"model": "notes", "image": image[:5], "label": 0})
     assert r.status_code == 400 and "784" in r.json()["error"]
