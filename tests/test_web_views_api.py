@@ -131,15 +131,17 @@ def test_mistake_runs_both_and_an_unknown_one_is_refused(client):
 
 
 def test_views_of_a_run_before_any_run_say_so(client):
-    for path in ("/api/views/replay", "/api/views/curvature", "/api/views/surface"):
+    assert client.get("/api/views/curvature").json() == {"kind": None, "on": False, "rows": [], "status": "idle"}
+    for path in ("/api/views/replay", "/api/views/surface"):
         r = client.get(path)
         assert r.status_code == 409 and "no training run yet" in r.json()["error"]
 
 
 def test_curvature_and_replay_of_an_mnist_run(client, state, tmp_path):
+    assert client.post("/api/views/curvature", json={"on": True}).json()["on"] is True  # before the run: kept
     r = client.post("/api/train/start", json={"preset": "notes-plain", "epochs": 2, "limit": 30000})
     assert r.status_code == 200, r.text
-    assert client.post("/api/views/curvature", json={"on": True}).json()["on"] is True
+    assert client.get("/api/views/curvature").json()["on"] is True  # applied to the run
     deadline = time.time() + 120
     while client.get("/api/train/status").json()["status"] in ("starting", "running") and time.time() < deadline:
         time.sleep(0.2)

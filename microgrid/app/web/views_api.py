@@ -151,19 +151,28 @@ def views_routes(state: AppState) -> list[BaseRoute]:
             raise ApiError(409, "the last run is the toy: replay and the cost surface need an MNIST run")
         return found
 
+    wanted = {"curvature": False}  # the page's box: applied to every run that trains while it is ticked
+
+    def switch(found: Any, on: bool) -> None:
+        if found.kind == "mnist":
+            found.views.switch_curvature(on, found.active_seconds)
+        elif on and found.curvature is None:
+            found.curvature = ToyCurvature()
+        elif not on:
+            found.curvature = None
+
     async def curvature(request: Request) -> JSONResponse:
-        found = job()
         if request.method == "POST":
             data = await read_json(request)
-            on = data.get("on")
-            if not isinstance(on, bool):
+            if not isinstance(data.get("on"), bool):
                 raise ApiError(400, "'on' must be true or false")
-            if found.kind == "mnist":
-                found.views.switch_curvature(on, found.active_seconds)
-            elif on and found.curvature is None:
-                found.curvature = ToyCurvature()
-            elif not on:
-                found.curvature = None
+            wanted["curvature"] = data["on"]
+        training = getattr(state, "training", None)
+        found = getattr(training, "job", None)
+        if found is None:
+            return JSONResponse({"kind": None, "on": wanted["curvature"], "rows": [], "status": "idle"})
+        if found.running:
+            switch(found, wanted["curvature"])
         if found.kind == "mnist":
             tracker = found.views.curvature
             rows, on, spent = tracker.rows(), found.views.curvature_on, tracker.spent
