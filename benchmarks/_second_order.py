@@ -18,7 +18,7 @@ from typing import Any
 
 import microgrid
 from microgrid import grad, hvp
-from microgrid.toys import two_moons
+from microgrid.support.toys import two_moons
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:

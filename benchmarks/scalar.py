@@ -39,7 +39,7 @@ from _common import interleaved_medians, table
 from _second_order import create_graph_rows, hvp_rows
 
 import microgrid
-from microgrid.toys import two_moons
+from microgrid.support.toys import two_moons
 
 try:
     import micrograd.engine

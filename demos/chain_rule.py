@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from microgrid.chain import one_neuron_chain
 from microgrid.pictures.explain import explain_text
+from microgrid.support.chain import one_neuron_chain
 
 
 def main() -> int:

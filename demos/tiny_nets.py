@@ -13,7 +13,7 @@ and a point's label y is -1 or +1: the point is read right when s has y's sign.
 """
 
 from microgrid import MLP, SGD, Value, mse
-from microgrid.toys import two_moons, xor
+from microgrid.support.toys import two_moons, xor
 
 xs, ys = xor()
 net = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)

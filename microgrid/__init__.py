@@ -17,12 +17,12 @@ never from here.
 from .autodiff import grad, hessian, hvp
 from .custom_ops import define_op
 from .engine import Value, no_grad
-from .gradcheck import gradcheck
 from .losses import cross_entropy, mse
 from .nn import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam
 from .pictures.draw import draw_dot
 from .pictures.explain import explain
+from .support.gradcheck import gradcheck
 
 __all__ = [
     "Value",

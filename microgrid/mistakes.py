@@ -26,8 +26,8 @@ from typing import Any
 from .engine import Value
 from .nn import MLP
 from .optim import SGD
+from .support.toys import two_moons
 from .toy_curvature import lambda_max
-from .toys import two_moons
 
 __all__ = ["LESSONS", "run_lesson"]
 

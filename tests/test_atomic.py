@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from microgrid import atomic
-from microgrid.atomic import check_writable, remove_stale_temp_files, write_bytes_atomically
+from microgrid.support import atomic
+from microgrid.support.atomic import check_writable, remove_stale_temp_files, write_bytes_atomically
 
 
 def mode(path):
@@ -71,7 +71,7 @@ def test_a_write_killed_mid_way_leaves_a_temp_file_that_the_next_write_removes(t
     child = textwrap.dedent(
         """
         import os, sys, time
-        from microgrid.atomic import write_bytes_atomically
+        from microgrid.support.atomic import write_bytes_atomically
         def stall(fd):
             print("writing", flush=True)
             time.sleep(60)

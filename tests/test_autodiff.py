@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 from microgrid import MLP, Value, grad, gradcheck, hessian, hvp, mse
-from microgrid.gradcheck import GradcheckError, gradgradcheck, numeric_hessian
-from microgrid.testing import expression_dags
+from microgrid.support.gradcheck import GradcheckError, gradgradcheck, numeric_hessian
+from microgrid.support.testing import expression_dags
 
 
 def test_grad_is_backward_without_touching_grad():

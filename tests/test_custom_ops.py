@@ -11,9 +11,9 @@ import pytest
 
 from microgrid import Value, define_op, draw_dot, grad, gradcheck, hessian
 from microgrid.custom_ops import get_op
-from microgrid.gradcheck import GradcheckError
 from microgrid.pictures.explain import explain_text
-from microgrid.testing import check_op
+from microgrid.support.gradcheck import GradcheckError
+from microgrid.support.testing import check_op
 
 # -- defined exactly as a user would ---------------------------------------------------------
 

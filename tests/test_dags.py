@@ -1,10 +1,10 @@
-"""Random expression DAGs (microgrid.testing) against central differences."""
+"""Random expression DAGs (microgrid.support.testing) against central differences."""
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from microgrid import Value, gradcheck
-from microgrid.testing import OPS, expression_dags
+from microgrid.support.testing import OPS, expression_dags
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

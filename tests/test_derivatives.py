@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from microgrid import Value, grad, gradcheck, hessian, ops
 from microgrid.custom_ops import BUILTIN_OPS
 from microgrid.derivatives import PARTIALS
-from microgrid.testing import OPS, expression_dags, finite_floats
+from microgrid.support.testing import OPS, expression_dags, finite_floats
 
 PER_OP = settings(max_examples=min(settings.default.max_examples, 500))  # 34 tests: 500 cases each in CI
 

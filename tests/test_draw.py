@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from microgrid import MLP, Neuron, Value
-from microgrid.chain import one_neuron_chain, two_neuron_layers
-from microgrid.expr import ExpressionError, parse_expression
 from microgrid.pictures.draw import RenderError, chain_paths, draw_dot, draw_network, escape, local_derivatives, render
 from microgrid.pictures.explain import explain_text
+from microgrid.support.chain import one_neuron_chain, two_neuron_layers
+from microgrid.support.expr import ExpressionError, parse_expression
 
 graphviz = pytest.importorskip("graphviz", reason="the graphviz Python package draws graphs: pip install graphviz")
 ROOT = Path(__file__).resolve().parents[1]

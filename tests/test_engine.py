@@ -286,7 +286,7 @@ def test_dot_rejects_length_mismatch():
 
 def test_import_microgrid_loads_no_heavy_modules():
     code = (
-        "import sys, microgrid, microgrid.nn, microgrid.losses, microgrid.optim, microgrid.gradcheck;"
+        "import sys, microgrid, microgrid.nn, microgrid.losses, microgrid.optim, microgrid.support.gradcheck;"
         "print(','.join(m for m in ('numpy', 'graphviz', 'hypothesis') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

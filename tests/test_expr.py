@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgrid.expr import EXCERPT, LABEL_MAX, ExpressionError, parse_expression
 from microgrid.pictures.explain import explain_text
+from microgrid.support.expr import EXCERPT, LABEL_MAX, ExpressionError, parse_expression
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIABLES = {"w": 0.5, "x": 2.0, "b": -1.0, "y": 0.25}

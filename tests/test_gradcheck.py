@@ -3,7 +3,7 @@
 import pytest
 
 from microgrid import Value, gradcheck, ops
-from microgrid.gradcheck import GradcheckError, numeric_grad
+from microgrid.support.gradcheck import GradcheckError, numeric_grad
 
 
 def test_passes_on_a_correct_function():

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "microgrid"
-ENGINE_MODULES = ["engine", "ops", "nn", "losses", "optim", "init", "gradcheck", "toys", "chain", "expr", "atomic"]
+ENGINE_MODULES = ["engine", "ops", "nn", "losses", "optim", "init"]
+SUPPORT_MODULES = ["gradcheck", "toys", "chain", "expr", "atomic"]
 
 grimp = pytest.importorskip("grimp", reason="the import graph is read with grimp: pip install -e '.[dev]'")
 
@@ -40,7 +41,7 @@ def test_the_contracts_hold():
         ("engine.py", "import numpy", "The engine imports none"),
         ("nn.py", "from .pictures import draw", "The engine imports none"),
         ("digits/data.py", "from ..pictures import draw", "app -> pictures -> digits"),
-        ("testing.py", "import graphviz", "microgrid.testing imports"),
+        ("support/testing.py", "import graphviz", "microgrid.support.testing imports"),
     ],
 )
 def test_the_contracts_catch_a_wrong_import(tmp_path, module, line, broken):
@@ -66,6 +67,8 @@ def test_no_import_circle_anywhere():
 def test_engine_modules_exist_where_the_contract_says():
     for name in ENGINE_MODULES:
         assert (PACKAGE / f"{name}.py").is_file(), name
+    for name in SUPPORT_MODULES:
+        assert (PACKAGE / "support" / f"{name}.py").is_file(), name
 
 
 def test_no_source_file_over_400_lines():

@@ -13,8 +13,8 @@ from microgrid import Value, hessian
 from microgrid.losses import mse
 from microgrid.mistakes import LESSONS, run_lesson
 from microgrid.nn import MLP
+from microgrid.support.toys import two_moons
 from microgrid.toy_curvature import lambda_max
-from microgrid.toys import two_moons
 
 
 @pytest.mark.parametrize("activation, output", [("tanh", "linear"), ("relu", "linear"), ("sigmoid", "sigmoid")])

@@ -15,7 +15,7 @@ import pytest
 from microgrid import MLP, Value
 from microgrid.digits.fast import FastMLP
 from microgrid.init import init_layer
-from microgrid.toys import two_moons
+from microgrid.support.toys import two_moons
 
 SEEDS = [*range(10), 1337]
 

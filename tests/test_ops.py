@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microgrid import Value, gradcheck
-from microgrid.testing import finite_floats
+from microgrid.support.testing import finite_floats
 
 
 def grads(f, *xs):

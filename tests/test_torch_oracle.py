@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 from microgrid import MLP, SGD, Adam, Value, cross_entropy, mse
 from microgrid.digits.fast import Param
-from microgrid.testing import expression_dags
+from microgrid.support.testing import expression_dags
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")
 torch.set_default_dtype(torch.float64)

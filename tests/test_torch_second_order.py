@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from microgrid import MLP, Value, grad, hessian, hvp, mse
-from microgrid.testing import expression_dags
+from microgrid.support.testing import expression_dags
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")
 torch.set_default_dtype(torch.float64)

@@ -18,10 +18,10 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from microgrid.app.web.server import MAX_BODY_BYTES, WebPart, create_app  # noqa: E402
 from microgrid.app.web.state import load_state  # noqa: E402
-from microgrid.chain import one_neuron_chain  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
 from microgrid.digits.fast import FastMLP  # noqa: E402
 from microgrid.digits.predict import default_model, load_image, prepare, read_digit  # noqa: E402
+from microgrid.support.chain import one_neuron_chain  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,10 @@ if not CHROMIUM.exists():
 from web_server import launched_chromium, running_server  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
-from microgrid.chain import one_neuron_chain  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
 from microgrid.losses import mse  # noqa: E402
+from microgrid.support.chain import one_neuron_chain  # noqa: E402
 
 STROKES = {
     7: [[(0.22, 0.2), (0.78, 0.2), (0.42, 0.86)]],

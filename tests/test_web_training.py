@@ -151,7 +151,8 @@ def test_divergence_stops_with_a_message_and_keeps_good_weights(client, state):
     client.post("/api/train/start", json=bad)
     snap = wait_for(client, finished)
     assert snap["status"] == "diverged"
-    assert "the cost became" in snap["message"] and "smaller learning rate than 90" in snap["message"]
+    assert "the loss became" in snap["message"] and "smaller learning rate than 90" in snap["message"]
+    assert "kept the weights of step" in snap["message"]
     weights = state.job.result.flat_parameters()[0].data
     assert np.isfinite(weights).all()
     good_step, good = state.job._last_good
@@ -195,7 +196,7 @@ def test_malformed_requests(client):
     assert client.get("/api/train/status?since=x").status_code == 400
     assert client.post("/api/train/control", json={"lr": 1}).status_code == 409  # no job running
     start_paused(client, SMALL)
-    for body, named in (({"momentum": 0.5}, "only lr and batch_size"), ({"lr": -1}, "lr must be above 0")):
+    for body, named in (({"momentum": 0.5}, "only lr, batch_size and pace"), ({"lr": -1}, "lr must be above 0")):
         response = client.post("/api/train/control", json=body)
         assert response.status_code == 422 and named in response.json()["error"]
     client.post("/api/train/stop")
@@ -305,3 +306,21 @@ def test_every_train_preset_starts_with_its_own_settings(client, state, preset):
     for name, value in PRESETS[preset].items():
         if name != "epochs":
             assert getattr(config, name) == value, name
+
+
+def test_a_pace_runs_that_many_steps_a_second_and_null_is_full_speed(client, state):
+    paused = start_paused(client, {**SMALL, "epochs": 50})
+    assert client.post("/api/train/control", json={"pace": 10}).status_code == 200
+    client.post("/api/train/resume")
+    wait_for(client, lambda s: s["step"] >= paused["step"] + 2)
+    first = client.get("/api/train/status").json()["step"]
+    time.sleep(1.5)
+    taken = client.get("/api/train/status").json()["step"] - first
+    assert 8 <= taken <= 17, taken  # 15 at 10 a second, give or take a shared machine's hiccups
+    assert client.post("/api/train/control", json={"pace": None}).status_code == 200
+    time.sleep(1.0)
+    assert client.get("/api/train/status").json()["step"] - first > 60  # 3000 images: 30 steps an epoch
+    for bad in (0, 5000, "fast"):
+        assert client.post("/api/train/control", json={"pace": bad}).status_code == 422
+    client.post("/api/train/stop")
+    wait_for(client, finished)

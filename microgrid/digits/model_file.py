@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..atomic import write_bytes_atomically
+from ..support.atomic import write_bytes_atomically
 from .fast import FastMLP
 from .limits import MAX_META_BYTES, check_layer_sizes
 from .model_meta import check_meta

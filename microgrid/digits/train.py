@@ -1,4 +1,7 @@
-"""One training loop for both engines: shuffled mini-batches, progress, evaluation.
+"""Training from the command line: the settings (``TrainConfig``, ``PRESETS``) and ``train``.
+
+``train`` drives the one training loop, :class:`microgrid.digits.loop.Loop` (the web page's
+training panel drives the same one), with a progress bar and a line per epoch.
 
 The scalar engine (``nn.MLP``, a graph of Values per example) and the fast engine
 (``FastMLP``, a matrix per batch) see the same batches in the same order, from the same
@@ -9,23 +12,29 @@ copy of the weights, since both compute the same function.
 
 from __future__ import annotations
 
-import copy
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..engine import Value
-from ..losses import cross_entropy, mse
 from ..nn import MLP
-from ..optim import SGD, Adam, Optimizer
-from .blas_threads import blas_threads, threads_for
-from .data import PIXEL_SCALE, Dataset, to_inputs
+from .data import Dataset
 from .fast import LOSSES, FastMLP
 from .limits import check_layer_sizes
+from .loop import (
+    Diverged,
+    Hooks,
+    Loop,
+    accuracy,
+    add_weight_decay,
+    batch_order,
+    make_optimizer,
+    scalar_batch_loss,
+    shift_images,
+)
+from .loop import batch_loss as _batch_loss
 
 __all__ = [
     "TrainConfig",
@@ -38,6 +47,7 @@ __all__ = [
     "batch_order",
     "scalar_batch_loss",
     "check_data",
+    "shift_images",
 ]
 
 
@@ -125,86 +135,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-class Diverged(RuntimeError):
-    """The loss became NaN or infinite.
-
-    ``last_good`` holds the weights after the last good epoch (None if there is none) and
-    ``history`` the rows of the epochs this run completed before it diverged.
-    """
-
-    def __init__(self, message: str, last_good: FastMLP | None, history: list[dict[str, float]]) -> None:
-        super().__init__(message)
-        self.last_good = last_good
-        self.history = history
-
-
-def make_optimizer(config: TrainConfig, params: list[Any]) -> Optimizer:
-    """The optimizer the config names, over ``params`` (Values or Params).
-
-    For a FastMLP pass ``model.flat_parameters()``: the same update in one array
-    operation per formula.
-    """
-    if config.optimizer == "adam":
-        return Adam(params, lr=config.lr)
-    return SGD(params, lr=config.lr, momentum=config.momentum)
-
-
-def add_weight_decay(params: list[Any], weight_decay: float) -> None:
-    """L2 weight decay: add weight_decay * data to every parameter's grad (in place for arrays).
-
-    The gradient of the cost plus (weight_decay / 2) * (sum of every squared weight and
-    bias), as ``torch.optim.SGD(weight_decay=...)`` and ``torch.optim.Adam(weight_decay=...)``
-    add it before their update: with plain SGD a step is data -= lr * (grad + weight_decay * data).
-    """
-    for p in params:
-        if hasattr(p.grad, "shape"):
-            grad = p.grad
-            grad += weight_decay * p.data
-        else:
-            p.grad += weight_decay * p.data
-
-
-def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The shuffled order of n training examples for one epoch (the same for both engines)."""
-    return np.random.default_rng([seed, epoch]).permutation(n)
-
-
-def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Each 28x28 image of x (n, 784) moved by a random whole number of pixels in [-s, s] each way.
-
-    Data augmentation: the network sees every digit a little off-centre, as hand-drawn
-    digits are, which makes it read real pictures more reliably. The images that share a
-    shift are copied together, one slice per shift ((2s + 1)^2 of them), which costs a
-    sixth of gathering every pixel by a computed index.
-    """
-    n, side = len(x), 2 * max_shift + 1
-    dy = rng.integers(0, side, n)
-    dx = rng.integers(0, side, n)
-    padded = np.zeros((n, 28 + 2 * max_shift, 28 + 2 * max_shift), x.dtype)
-    padded[:, max_shift : max_shift + 28, max_shift : max_shift + 28] = x.reshape(n, 28, 28)
-    out = np.empty((n, 28, 28), x.dtype)
-    shift = dy * side + dx
-    order = np.argsort(shift, kind="stable")
-    start = 0
-    for code, count in enumerate(np.bincount(shift, minlength=side * side).tolist()):
-        if count:
-            rows = order[start : start + count]
-            top, left = divmod(code, side)
-            out[rows] = padded[rows, top : top + 28, left : left + 28]
-            start += count
-    return out.reshape(n, 784)
-
-
-def accuracy(model: FastMLP, inputs: np.ndarray, labels: np.ndarray, *, input_scale: float = 1.0) -> float:
-    """Fraction of rows of inputs (n, 784) whose most active output is the label.
-
-    The model sees inputs * input_scale (uint8 pixels with 1/255, as in training).
-    """
-    if not len(labels):
-        return float("nan")
-    return float(np.mean(model.predict(inputs, input_scale=input_scale) == labels))
-
-
 def check_data(config: TrainConfig, data: Dataset, source: str = "the data") -> None:
     """Raise ValueError naming the problem if ``data`` cannot train and test ``config``'s network.
 
@@ -235,29 +165,6 @@ def check_data(config: TrainConfig, data: Dataset, source: str = "the data") -> 
             )
 
 
-def scalar_batch_loss(mlp: MLP, xb: np.ndarray, yb: np.ndarray, loss: str) -> float:
-    """The batch's average cost on the scalar engine, backpropagated (grads accumulate).
-
-    xb: inputs (n, nin); yb: labels (n,); loss: "mse" or "cross_entropy".
-    """
-    outputs = [mlp(row) for row in xb.tolist()]
-    labels = [int(y) for y in yb]
-    cost: Value = mse(outputs, labels) if loss == "mse" else cross_entropy(outputs, labels)
-    cost.backward()
-    return cost.data
-
-
-def _batch_loss(
-    model: FastMLP | MLP, pixels: np.ndarray, labels: np.ndarray, loss: str, image_shape: tuple[int, ...]
-) -> float:
-    """The average cost of one batch of uint8 pixel rows (n, nin) and labels (n,), with
-    every parameter's grad set for it, on either engine."""
-    if isinstance(model, MLP):
-        model.zero_grad()
-        return scalar_batch_loss(model, to_inputs(pixels.reshape(-1, *image_shape)), labels, loss)
-    return model.loss_and_backward(pixels, labels, loss, check=False, input_scale=PIXEL_SCALE)
-
-
 def train(
     config: TrainConfig,
     data: Dataset,
@@ -284,86 +191,56 @@ def train(
     Raises:
         Diverged: the loss became NaN or inf; holds the last good weights.
     """
-    from tqdm.auto import tqdm  # a widget bar in a notebook, text on a terminal
-
     config.check()
-    dtype = np.float64 if config.engine == "scalar" else np.dtype(config.dtype).type
-    train_x = data.train_images[: config.limit] if config.limit else data.train_images
-    train_y = data.train_labels[: len(train_x)].astype(np.intp)
     check_data(config, data)
-    # The pixels stay uint8: each batch is gathered as bytes and the model reads them as
-    # pixel / 255 (input_scale), the inputs to_inputs() makes, with no float copy of the set.
-    pixels = train_x.reshape(len(train_x), -1)
-    test_pixels = data.test_images.reshape(len(data.test_images), -1)
-    sizes, out_act = config.sizes, config.output_activation
-    if model is None:
-        make = MLP if config.engine == "scalar" else FastMLP
-        kwargs: dict[str, Any] = {} if config.engine == "scalar" else {"dtype": dtype}
-        model = make(sizes[0], sizes[1:], config.activation, out_act, init=config.init, seed=config.seed, **kwargs)
-    elif config.engine == "scalar" and isinstance(model, FastMLP):
-        model = model.to_scalar()
-    elif config.engine == "fast" and isinstance(model, MLP):
-        model = FastMLP.from_scalar(model, dtype=dtype)
-    optimizer = make_optimizer(config, model.parameters() if isinstance(model, MLP) else model.flat_parameters())
+    # the module's names, looked up now, so that a test can wrap them
+    loop = Loop(config, data, model, start_epoch=start_epoch, optimizer=make_optimizer, batch_loss=_batch_loss)
+    hooks = _CommandLine(progress, log, on_epoch)
+    try:
+        loop.run(hooks)
+    finally:
+        hooks.close()
+    return loop.model, loop.history
 
-    def snapshot() -> FastMLP:
-        if isinstance(model, MLP):
-            return FastMLP.from_scalar(model, dtype=np.float64)
-        return copy.deepcopy(model)  # the settings and the flat vectors, no fresh random weights drawn
 
-    last_good = snapshot()
-    threads = threads_for(sizes, config.batch_size) if config.engine == "fast" else None
-    history: list[dict[str, float]] = []
-    n = len(pixels)
-    batches = math.ceil(n / config.batch_size)
-    for epoch in range(start_epoch + 1, start_epoch + config.epochs + 1):
-        t0 = time.perf_counter()
-        optimizer.lr = config.lr * config.lr_decay ** (epoch - 1)
-        order = batch_order(config.seed, epoch, n)
-        shift_rng = np.random.default_rng([config.seed, epoch, 1])
-        total = 0.0
-        bar = tqdm(
-            range(batches),
-            desc=f"epoch {epoch}",
+class _CommandLine(Hooks):
+    """The command line's view of the loop: a tqdm bar over each epoch's batches and a line per epoch."""
+
+    def __init__(
+        self,
+        progress: bool | None,
+        log: Callable[[str], None],
+        on_epoch: Callable[[FastMLP, list[dict[str, float]]], None] | None,
+    ) -> None:
+        self.progress, self.log, self.on_epoch = progress, log, on_epoch
+        self.bar: Any = None
+
+    def epoch_start(self, loop: Loop) -> None:
+        from tqdm.auto import tqdm  # a widget bar in a notebook, text on a terminal
+
+        self.close()
+        self.bar = tqdm(
+            total=math.ceil(len(loop.pixels) / loop.batch_size),
+            desc=f"epoch {loop.epoch}",
             unit="batch",
             leave=False,
-            disable=not progress if progress is not None else None,
+            disable=not self.progress if self.progress is not None else None,
         )
-        # one BLAS thread for small products (see blas_threads.py); a blow-up is caught below
-        with blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
-            for b in bar:
-                idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-                xb, yb = np.take(pixels, idx, axis=0), np.take(train_y, idx)
-                if config.augment:
-                    xb = shift_images(xb, config.augment, shift_rng)
-                value = _batch_loss(model, xb, yb, config.loss, train_x.shape[1:])
-                if not math.isfinite(value):
-                    bar.close()
-                    raise Diverged(
-                        f"training stopped: the loss became {value} at epoch {epoch}, batch {b + 1} of {batches} "
-                        f"(try a smaller learning rate than {config.lr})",
-                        last_good if epoch > start_epoch + 1 or start_epoch else None,
-                        history,
-                    )
-                if config.weight_decay:
-                    add_weight_decay(optimizer.params, config.weight_decay)
-                optimizer.step()
-                total += value * len(idx)
-        seconds = time.perf_counter() - t0
-        current = snapshot()
-        row = {
-            "epoch": epoch,
-            "loss": total / n,
-            "train_accuracy": accuracy(current, pixels, train_y, input_scale=PIXEL_SCALE),
-            "test_accuracy": accuracy(current, test_pixels, data.test_labels, input_scale=PIXEL_SCALE),
-            "seconds": seconds,
-        }
-        history.append(row)
-        last_good = current
-        if on_epoch is not None:
-            on_epoch(current, list(history))
-        log(
-            f"epoch {epoch:3d}  loss {row['loss']:.4f}  train {row['train_accuracy']:.2%}  "
-            f"test {row['test_accuracy']:.2%}  {seconds:.2f}s"
+
+    def batch_end(self, loop: Loop, cost: float) -> None:
+        self.bar.update()
+
+    def epoch_end(self, loop: Loop, row: dict[str, float]) -> None:
+        self.close()
+        if self.on_epoch is not None:
+            assert loop.last_good is not None
+            self.on_epoch(loop.last_good, list(loop.history))
+        self.log(
+            f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  train {row['train_accuracy']:.2%}  "
+            f"test {row['test_accuracy']:.2%}  {row['seconds']:.2f}s"
         )
-    return model, history
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

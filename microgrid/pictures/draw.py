@@ -16,10 +16,10 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..atomic import write_bytes_atomically
 from ..autodiff import missing_rule
 from ..engine import Value
 from ..ops import BACKWARD
+from ..support.atomic import write_bytes_atomically
 
 if TYPE_CHECKING:
     import graphviz

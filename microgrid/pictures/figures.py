@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..atomic import write_bytes_atomically
 from ..digits.data import Dataset, to_inputs
 from ..digits.fast import FastMLP, softmax
+from ..support.atomic import write_bytes_atomically
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

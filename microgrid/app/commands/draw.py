@@ -88,10 +88,10 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...chain import one_neuron_chain, two_neuron_layers
-    from ...expr import parse_expression
     from ...pictures.draw import draw_dot, render
     from ...pictures.explain import explain_text
+    from ...support.chain import one_neuron_chain, two_neuron_layers
+    from ...support.expr import parse_expression
 
     if args.what == "expr":
         if not args.expression:

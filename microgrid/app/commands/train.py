@@ -152,11 +152,11 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict, fields
 
     from ... import __version__
-    from ...atomic import check_writable
     from ...digits.data import MNIST_SHA256, load_mnist
     from ...digits.fast import FastMLP
     from ...digits.model_file import load_model, save_model
     from ...digits.train import PRESETS, Diverged, TrainConfig, check_data, train
+    from ...support.atomic import check_writable
 
     try:
         output = check_writable(args.output)  # before any work: a bad -o fails now, not after training

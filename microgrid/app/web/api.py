@@ -7,13 +7,16 @@ POST /api/predict {model, width, height, pixels}            the drawing as predi
 POST /api/neuron  {model, layer, index, image}              what one neuron looks for
 POST /api/nudges  {model, image, target}                    one example's nudges (scalar engine)
 POST /api/batch   {model, image, target, start, count}      the mini-batch's average nudges beside them
-POST /api/step    {model, start, count, lr}                 one gradient step: cost before and after
+POST /api/step    {model, start, count, lr}                 one step of optim.SGD on the model's own cost
+                                                            (its loss: MSE or cross-entropy): cost before
+                                                            and after; 422 and no change if it overflows
 POST /api/chain   {w, b, a_prev, y}                         the one-neuron chain by Value
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import numpy as np
@@ -23,12 +26,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from ...digits.data import PIXEL_SCALE
+from ...optim import SGD
 from . import lighting
 from .api_helpers import image784, integer, number, pixels, read_json, text
 from .chain_live import chain
 from .errors import ApiError
 from .nudges import batch_nudges, nudges
-from .state import AppState
+from .state import AppState, model_loss
 
 __all__ = ["notes_routes", "STEPPED"]
 
@@ -123,16 +127,20 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
 
         def work() -> dict[str, Any]:
             x, labels, start = _batch(state, data)
+            loss = model_loss(meta)
             stepped = copy.deepcopy(model)  # the fast path's grads live in the model: work on a copy
-            before = stepped.loss_and_backward(x, labels, "mse")
-            for p in stepped.parameters():
-                p.data -= lr * p.grad
-            after = stepped.loss_and_backward(x, labels, "mse")
+            with np.errstate(over="ignore", invalid="ignore"):
+                before = stepped.loss_and_backward(x, labels, loss)
+                SGD(stepped.flat_parameters(), lr=lr).step()
+                after = stepped.loss_and_backward(x, labels, loss)
+            if not (math.isfinite(after) and np.isfinite(stepped.flat_parameters()[0].data).all()):
+                raise ApiError(422, f"a step with lr {lr:g} sends the cost of {name!r} from {before:.4g} to {after}: "
+                               "not taken (the model is as it was); try a smaller lr")  # fmt: skip
             steps = int(meta.get("steps", 0)) + 1
             new_name = name if name.endswith(STEPPED) else name + STEPPED
             state.add_model(new_name, stepped, {**meta, "steps": steps})
             return {"model": new_name, "steps": steps, "lr": lr, "start": start, "count": len(x),
-                    "cost_before": before, "cost_after": after}
+                    "loss": loss, "cost_before": before, "cost_after": after}
 
         return JSONResponse(await run_in_threadpool(work))
 

@@ -1,7 +1,7 @@
 """The notes' one-neuron chain, recomputed by ``Value`` for the sliders.
 
 a(L-1) -> z(L) = w(L) a(L-1) + b(L) -> a(L) = sigma(z(L)) -> C0 = (a(L) - y)^2, built by
-:func:`microgrid.chain.one_neuron_chain` and backpropagated: every node's value and grad,
+:func:`microgrid.support.chain.one_neuron_chain` and backpropagated: every node's value and grad,
 each edge's local derivative (the op's own derivative rule), and the product of the local
 derivatives along the path from w(L) to C0, which is dC0/dw(L).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...chain import one_neuron_chain
 from ...ops import BACKWARD
+from ...support.chain import one_neuron_chain
 
 __all__ = ["chain", "PATH"]
 

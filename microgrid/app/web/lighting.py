@@ -10,6 +10,7 @@ import numpy as np
 from ...digits.fast import FastMLP, softmax
 from ...digits.predict import ImageError, load_image, prepare
 from .errors import ApiError
+from .state import model_loss
 
 __all__ = ["read_drawing", "predict", "network", "neuron", "EDGES_PER_LAYER"]
 
@@ -30,7 +31,7 @@ def predict(model: FastMLP, meta: dict[str, Any], image: np.ndarray) -> dict[str
     model) the probabilities."""
     layers = [a[0].astype(np.float64) for a in model.forward_all(image.reshape(1, 784))]
     out = layers[-1]
-    loss = meta.get("config", {}).get("loss", "mse")
+    loss = model_loss(meta)
     return {
         "image": layers[0].tolist(),
         "layers": [a.tolist() for a in layers[1:]],

@@ -21,10 +21,16 @@ if TYPE_CHECKING:
 
     from ...nn import MLP
 
-__all__ = ["AppState", "NOTES_MODEL", "load_state"]
+__all__ = ["AppState", "NOTES_MODEL", "load_state", "model_loss"]
 
 NOTES_MODEL = DEFAULT_MODEL.parent / "notes.npz"
 """The bundled notes network: 784-16-16-10, sigmoid, MSE (``train --preset notes``)."""
+
+
+def model_loss(meta: dict[str, Any]) -> str:
+    """The cost a model was trained with, from its metadata: "mse" (the notes') or "cross_entropy"."""
+    loss = meta.get("config", {}).get("loss", "mse")
+    return loss if loss in ("mse", "cross_entropy") else "mse"
 
 
 class AppState:
@@ -102,7 +108,7 @@ class AppState:
                 "sizes": model.sizes,
                 "activation": model.activation,
                 "output_activation": model.output_activation,
-                "loss": meta.get("config", {}).get("loss", "mse"),
+                "loss": model_loss(meta),
             }
             for name, (model, meta) in items
         ]

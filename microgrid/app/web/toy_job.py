@@ -27,7 +27,7 @@ from ...engine import Value
 from ...losses import mse
 from ...nn import MLP
 from ...optim import SGD
-from ...toys import two_moons, xor
+from ...support.toys import two_moons, xor
 from .training_config import ConfigError, _check_number
 from .views_runs import ToyCurvature
 
@@ -120,9 +120,9 @@ class ToyJob:
         self._stop = True
         self._wake.set()
 
-    def change(self, settings: dict[str, float]) -> None:
-        """A new learning rate, used from the next step on (the toy has no batch size to change)."""
-        if "batch_size" in settings:
+    def change(self, settings: dict[str, float | None]) -> None:
+        """A new learning rate, used from the next step on (the toy has no batch size or pace to change)."""
+        if set(settings) != {"lr"} or settings["lr"] is None:
             raise ConfigError("the toy takes every point in each step: only lr can change while it trains")
         self.optimizer.lr = settings["lr"]
 

@@ -7,7 +7,8 @@ watches the same job through one Server-Sent Events stream.
     POST /start      {preset?, sizes?, activation?, loss?, optimizer?, lr?, batch_size?, epochs?, ...}
     POST /toy        {dataset?, hidden?, activation?, loss?, lr?, steps?, ...}
     POST /pause, /resume, /step (one batch, then paused), /stop
-    POST /control    {lr?, batch_size?}: used from the next batch on
+    POST /control    {lr?, batch_size?, pace?}: used from the next batch on (pace: steps a second,
+                     0.1 to 1000, or null for full speed)
     GET  /status     ?since=N: the job's state as JSON (per-batch costs from N on)
     GET  /events     the same state as an SSE "state" event every 0.2 s; the stream closes after
                      10 s and the browser reconnects (?until=end: stay open until the job ends)

@@ -37,6 +37,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "augment": (0, 4, True),
     "weight_decay": (0.0, 1.0, True),
     "seed": (0, 2**31 - 1, True),
+    "pace": (0.1, 1000.0, True),  # steps per second while training (a control, not a TrainConfig field)
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "activation": ACTIVATIONS,
@@ -140,13 +141,17 @@ def parse_config(body: Any, *, nin: int = 784, classes: int = 10, train_size: in
         raise ConfigError(str(err)) from None
 
 
-def parse_controls(body: Any) -> dict[str, float]:
-    """The live changes a control request asks for: ``lr`` and/or ``batch_size``, checked."""
+def parse_controls(body: Any) -> dict[str, float | None]:
+    """The live changes a control request asks for: ``lr``, ``batch_size`` and/or ``pace``, checked.
+
+    ``pace`` is steps per second (LIMITS["pace"]: 0.1, one mini-batch every 10 s, to 1000), or
+    null for full speed.
+    """
     if not isinstance(body, dict):
         raise ConfigError(f"the changes must be a JSON object, got {type(body).__name__}")
-    unknown = set(body) - {"lr", "batch_size"}
+    unknown = set(body) - {"lr", "batch_size", "pace"}
     if unknown:
-        raise ConfigError(f"only lr and batch_size can change while training, got {sorted(unknown)[0]!r}")
+        raise ConfigError(f"only lr, batch_size and pace can change while training, got {sorted(unknown)[0]!r}")
     if not body:
-        raise ConfigError("nothing to change: send lr and/or batch_size")
-    return {name: _check_number(name, value) for name, value in body.items()}
+        raise ConfigError("nothing to change: send lr, batch_size and/or pace")
+    return {k: None if k == "pace" and v is None else _check_number(k, v) for k, v in body.items()}

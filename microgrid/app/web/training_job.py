@@ -1,11 +1,14 @@
-"""One training run of the fast path in a background thread, steerable while it runs.
+"""One MNIST training run in a background thread, steerable while it runs.
 
-The loop is ``microgrid.digits.train.train``'s (the same shuffles, optimizer, cost and
-per-epoch evaluation, from the same seed the same first epoch), with what a page needs
-around it: pause, resume, one step at a time, stop, a new learning rate or batch size
-that takes effect at the next batch, and the live quantities read by the server's event
-stream. A control request only sets a flag; the loop reads it between two batches, so a
-running step costs one attribute test more than ``train``'s.
+The loop is the one ``python -m microgrid train`` runs (:class:`microgrid.digits.loop.Loop`:
+the same shuffles, optimizer, learning-rate schedule, cost and per-epoch evaluation, from
+the same seed the same weights); this module is its page-side :class:`~microgrid.digits.loop.Hooks`:
+pause, resume, one step at a time, a pace (steps per second, from one mini-batch at a time
+to full speed), stop, a new learning rate or batch size that takes effect at the next
+batch, and the live quantities read by the server's event stream. A control request only
+sets a flag; the loop tests it between two batches, so a running step costs one attribute
+test more than ``train``'s. Other views attach as more Hooks (``job.watchers``): each is
+called as the loop calls the job's.
 
 Divergence (a NaN or infinite cost) ends the job with a message and puts back the last
 good weights, taken at most a quarter of a second of training earlier.
@@ -14,7 +17,6 @@ good weights, taken at most a quarter of a second of training earlier.
 from __future__ import annotations
 
 import copy
-import math
 import sys
 import threading
 import time
@@ -25,12 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from ...digits.blas_threads import blas_threads, threads_for
+from ...digits.blas_threads import blas_threads
 from ...digits.data import PIXEL_SCALE, Dataset
 from ...digits.fast import FastMLP
-from ...digits.train import TrainConfig, accuracy, add_weight_decay, batch_order, make_optimizer, shift_images
+from ...digits.loop import Diverged, Hooks, Loop, Stop
+from ...digits.train import TrainConfig
+from ...optim import SGD
 from . import training_views as views
-from .training_report import confusion_and_mistakes, model_meta
+from .training_report import confusion_and_mistakes, lean_copy, model_meta
 from .views_runs import RunViews
 
 __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
@@ -41,6 +45,7 @@ TICK = 0.25  # seconds of training between two looks at the live quantities
 VIEWS_SHARE = 0.03  # at most this share of the training time goes to the live views while running
 SURFACE_IMAGES, GRADIENT_IMAGES = 200, 5_000  # fixed training subsets of the two views
 PATH_POINTS = 40
+PATH_BYTES = 32 * 2**20  # the recent path's weight vectors, all together: fewer points for a large model
 
 
 class TrainingJob:
@@ -67,28 +72,22 @@ class TrainingJob:
         on_model: Callable[[FastMLP, dict[str, Any]], str | None] | None = None,
     ) -> None:
         self.config, self.data_info, self.live_views, self.on_model = config, data_info, live_views, on_model
-        self.pixels = data.train_images[: config.limit or None].reshape(-1, int(np.prod(data.train_images.shape[1:])))
-        self.labels = data.train_labels[: len(self.pixels)].astype(np.intp)
-        self.test_pixels = data.test_images.reshape(len(data.test_images), -1)
-        self.test_labels = data.test_labels.astype(np.intp)
+        self.loop = Loop(config, data)
+        self.pixels, self.labels = self.loop.pixels, self.loop.labels
+        self.test_pixels, self.test_labels = self.loop.test_pixels, self.loop.test_labels
         subset = np.random.default_rng(0).permutation(len(self.pixels))[:GRADIENT_IMAGES]
         self.subset = (np.take(self.pixels, subset, axis=0), np.take(self.labels, subset))
-        dtype = np.dtype(config.dtype).type
-        sizes = config.sizes
-        self.model = FastMLP(
-            sizes[0], sizes[1:], config.activation, config.output_activation, init=config.init, seed=config.seed,
-            dtype=dtype,
-        )  # fmt: skip
-        self.probe = copy.deepcopy(self.model)
-        self.optimizer = make_optimizer(config, self.model.flat_parameters())
+        assert isinstance(self.loop.model, FastMLP)
+        self.model: FastMLP = self.loop.model
+        self.probe: FastMLP | None = copy.deepcopy(self.model)
+        self.watchers: list[Hooks] = []  # more views: called after the job's own hooks
+        self.views = RunViews(self.model, self.pixels, self.labels, config.loss, lambda: self.active_seconds)
+        self.watchers.append(self.views)  # replay snapshots and lambda_max (issue 25's views)
         self.status, self.message = "starting", ""
-        self.lr, self.batch_size = config.lr, config.batch_size
-        self.step = self.epoch = self.samples_done = 0
         self.samples_total = config.epochs * len(self.pixels)
         self.costs: list[float] = []
-        self.lr_changes: list[dict[str, float]] = [{"step": 1, "lr": self.lr}]
-        self.batch_changes: list[dict[str, int]] = [{"step": 1, "batch_size": self.batch_size}]
-        self.history: list[dict[str, float]] = []
+        self.lr_changes: list[dict[str, float]] = [{"step": 1, "lr": config.lr}]
+        self.batch_changes: list[dict[str, int]] = [{"step": 1, "batch_size": config.batch_size}]
         self.surface: dict[str, Any] | None = None
         self.gradient: dict[str, float] | None = None
         self.gradients: list[dict[str, float]] = []
@@ -96,22 +95,67 @@ class TrainingJob:
         self.result: FastMLP | None = None
         self.meta: dict[str, Any] | None = None
         self.started = time.time()
-        self.active_seconds = 0.0
-        self._path: deque[np.ndarray] = deque(maxlen=PATH_POINTS)
+        self.pace: float | None = None  # steps per second; None: full speed
+        points = max(3, min(PATH_POINTS, PATH_BYTES // max(1, self.model.num_parameters() * self.model.dtype.itemsize)))
+        self._path: deque[np.ndarray] = deque(maxlen=points)
         self._path_every = max(1, round(len(self.pixels) / config.batch_size / 30))
         self._last_good = (0, self.model.flat_parameters()[0].data.copy())
         self._lock = threading.Lock()
-        self._pending: dict[str, float] = {}
-        self._interrupt = False
+        self._pending: dict[str, float | None] = {}
         self._pause = self._stop = False
         self._steps_allowed = -1  # while paused: batches to run before pausing again
         self._wake = threading.Event()
+        self._t_run = 0.0  # when the loop started (perf_counter)
+        self._t_end: float | None = None
+        self._waited = 0.0  # seconds spent paused
+        self._next_step_at = 0.0  # with a pace: when the next step may start
+        self._next_tick = 0.0
         self._views_spent = 0.0
-        self._at: tuple[np.ndarray, int] = (np.arange(len(self.pixels)), 0)  # the epoch's order, the next position
         self._views_cost = 0.05  # seconds the last views took (a guess before the first)
-        self.views = RunViews(self.model, self.pixels, self.labels, config.loss)  # replay and curvature
-        self.views.on_step(self.model, 0, math.nan, self.lr, 0.0)
+        self._weights_at: tuple[int, dict[str, Any]] | None = None
         self._thread = threading.Thread(target=self._run, name="microgrid-training", daemon=True)
+
+    # -- what the loop holds ---------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        return self.loop.step
+
+    @property
+    def epoch(self) -> int:
+        return self.loop.epoch
+
+    @property
+    def lr(self) -> float:
+        return self.loop.lr
+
+    @property
+    def batch_size(self) -> int:
+        return self.loop.batch_size
+
+    @property
+    def samples_done(self) -> int:
+        return self.loop.samples_done
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        return self.loop.history
+
+    @property
+    def optimizer(self) -> Any:
+        return self.loop.optimizer
+
+    @property
+    def _at(self) -> tuple[np.ndarray, int]:
+        """The epoch's order and the position of the next batch in it."""
+        return self.loop.order, self.loop.position
+
+    @property
+    def active_seconds(self) -> float:
+        """Seconds of training so far, pauses left out."""
+        if not self._t_run:
+            return 0.0
+        return (self._t_end or time.perf_counter()) - self._t_run - self._waited
 
     # -- control, from the server's thread -------------------------------------------------
 
@@ -126,7 +170,7 @@ class TrainingJob:
         with self._lock:
             for name, value in changes.items():
                 setattr(self, name, value)
-            self._interrupt = True
+            self.loop.interrupt = True
         self._wake.set()
 
     def pause(self) -> None:
@@ -142,138 +186,105 @@ class TrainingJob:
     def stop(self) -> None:
         self._signal(_stop=True)
 
-    def change(self, settings: dict[str, float]) -> None:
-        """New lr and/or batch_size, used from the next batch on."""
+    def change(self, settings: dict[str, float | None]) -> None:
+        """New lr, batch_size and/or pace (steps per second, None: full speed), used from the next batch on."""
         with self._lock:
             self._pending.update(settings)
-            self._interrupt = True
+            self.loop.interrupt = True
         self._wake.set()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
 
-    # -- the loop, in the worker thread ----------------------------------------------------
+    # -- the loop's hooks, in the worker thread ----------------------------------------------
 
     def _run(self) -> None:
         try:
             self.status = "running"
-            self._train()
+            self._t_run = self._next_tick = time.perf_counter()
+            self._next_tick += TICK
+            try:
+                self.loop.run(_PageHooks(self))
+            except Diverged as err:
+                return self._diverged(err)
+            if self._stop:
+                return self._finish("stopped", "stopped by the user")
+            epochs = self.config.epochs
+            self._finish("done", f"finished {epochs} epoch{'s' if epochs > 1 else ''}")
         except Exception as err:  # reported on the page in one line; the trace goes to the server's log
             traceback.print_exc(file=sys.stderr)
             self.status, self.message = "failed", f"training failed: {type(err).__name__}: {err}"
+        finally:
+            self._t_end = self._t_end or time.perf_counter()
 
-    def _controls(self) -> bool:
-        """Apply pending changes and wait while paused; False when the job should stop."""
+    def _interrupted(self, loop: Loop) -> None:
+        """Apply pending changes, wait while paused, keep the pace; Stop when the job should stop."""
         while True:
             with self._lock:
-                self._interrupt = False
+                loop.interrupt = self.pace is not None  # a pace looks at every batch
                 pending, self._pending = self._pending, {}
                 pause, stop, allowed = self._pause, self._stop, self._steps_allowed
                 if pause and allowed > 0:
-                    self._steps_allowed, self._interrupt = allowed - 1, True
+                    self._steps_allowed, loop.interrupt = allowed - 1, True
                 self._wake.clear()
-            if "lr" in pending:
-                self.lr = self.optimizer.lr = pending["lr"]
-                self.lr_changes.append({"step": self.step + 1, "lr": self.lr})
-            if "batch_size" in pending:
-                self.batch_size = int(pending["batch_size"])
-                self.batch_changes.append({"step": self.step + 1, "batch_size": self.batch_size})
+            if "lr" in pending and pending["lr"] is not None:
+                loop.set_lr(pending["lr"])
+                self.lr_changes.append({"step": loop.step + 1, "lr": loop.lr})
+            if "batch_size" in pending and pending["batch_size"] is not None:
+                loop.batch_size = int(pending["batch_size"])
+                self.batch_changes.append({"step": loop.step + 1, "batch_size": loop.batch_size})
+            if "pace" in pending:
+                self.pace = pending["pace"]
+                loop.interrupt = loop.interrupt or self.pace is not None
             if stop:
-                return False
+                raise Stop
             if not pause or allowed > 0:
                 self.status = "running"
-                return True
+                self._keep_pace()
+                return
+            t_wait = time.perf_counter()
             if self.status != "paused":
-                self.views.keep_now(self.model, self.step, self.costs[-1] if self.costs else math.nan)
                 self.status = "paused"
                 if self.live_views:  # time is free while paused
                     self._views(self._peek())
             self._wake.wait(0.5)
+            self._waited += time.perf_counter() - t_wait
+
+    def _keep_pace(self) -> None:
+        """With a pace, wait until the next step is due (a control request wakes it at once)."""
+        if self.pace is None:
+            return
+        now = time.perf_counter()
+        if self._next_step_at > now and self._wake.wait(self._next_step_at - now):
+            self.loop.interrupt = True  # woken by a control: look at it before this batch
+        self._next_step_at = max(now, self._next_step_at) + 1.0 / self.pace
+
+    def _gradient(self, loop: Loop, cost: float) -> None:
+        flat = self.model.flat_parameters()[0]
+        if loop.step % self._path_every == 0:
+            self._path.append(flat.data.copy())
+        if time.perf_counter() >= self._next_tick:
+            self._last_good = (loop.step, flat.data.copy())
+            budget = VIEWS_SHARE * self.active_seconds
+            if self.live_views and self._views_spent + self._views_cost <= budget:
+                self._views((flat.grad.copy(), cost))
+            self._next_tick = time.perf_counter() + TICK
+        for watcher in self.watchers:
+            watcher.gradient(loop, cost)
+
 
     def _peek(self) -> tuple[np.ndarray, float] | None:
         """The gradient (P,) and cost of the batch that comes next, at the current weights
         (computed on the probe: the model and its grads stay as they are)."""
         order, position = self._at
         idx = order[position : position + self.batch_size]
-        if not len(idx):
+        if not len(idx) or self.probe is None:
             return None
         self.probe.flat_parameters()[0].data[...] = self.model.flat_parameters()[0].data
         xb, yb = np.take(self.pixels, idx, axis=0), np.take(self.labels, idx)
         with np.errstate(over="ignore", invalid="ignore"):
             value = self.probe.loss_and_backward(xb, yb, self.config.loss, check=False, input_scale=PIXEL_SCALE)
         return self.probe.flat_parameters()[0].grad.copy(), value
-
-    def _train(self) -> None:
-        config, model, pixels, labels = self.config, self.model, self.pixels, self.labels
-        n = len(pixels)
-        flat = model.flat_parameters()[0]
-        next_tick = time.perf_counter() + TICK
-        t_active = time.perf_counter()
-        for epoch in range(1, config.epochs + 1):
-            self.epoch = epoch
-            t_epoch = time.perf_counter()
-            self.lr = self.optimizer.lr = self.lr * (config.lr_decay if epoch > 1 else 1.0)
-            order = batch_order(config.seed, epoch, n)
-            shift_rng = np.random.default_rng([config.seed, epoch, 1])
-            total, position = 0.0, 0
-            threads = threads_for(config.sizes, self.batch_size)
-            while position < n:
-                size = self.batch_size
-                # one BLAS thread for small products, as train() does; a blow-up is caught below
-                with blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
-                    while position < n:
-                        if self._interrupt:
-                            self._at = (order, position)
-                            t_pause = time.perf_counter()
-                            self.active_seconds += t_pause - t_active
-                            go_on = self._controls()
-                            t_active = time.perf_counter()
-                            t_epoch += t_active - t_pause  # an epoch's seconds leave out its pauses
-                            if not go_on:
-                                return self._finish("stopped", "stopped by the user")
-                            size = self.batch_size  # a new batch size takes the next batch
-                        idx = order[position : position + size]
-                        xb, yb = np.take(pixels, idx, axis=0), np.take(labels, idx)
-                        if config.augment:
-                            xb = shift_images(xb, config.augment, shift_rng)
-                        value = model.loss_and_backward(xb, yb, config.loss, check=False, input_scale=PIXEL_SCALE)
-                        if not math.isfinite(value):
-                            return self._diverged(value, epoch, -(-position // size) + 1)
-                        if self.step % self._path_every == 0:
-                            self._path.append(flat.data.copy())
-                        if time.perf_counter() >= next_tick:
-                            self._last_good = (self.step, flat.data.copy())
-                            budget = VIEWS_SHARE * self._elapsed(t_active)
-                            if self.live_views and self._views_spent + self._views_cost <= budget:
-                                self._views((flat.grad.copy(), value))
-                            next_tick = time.perf_counter() + TICK
-                        if config.weight_decay:  # L2, as train adds it: grad += weight_decay * w
-                            add_weight_decay(self.optimizer.params, config.weight_decay)
-                        self.optimizer.step()
-                        self.costs.append(value)
-                        self.step += 1
-                        self.views.on_step(model, self.step, value, self.lr, self._elapsed(t_active))
-                        position += len(idx)
-                        self.samples_done += len(idx)
-                        total += value * len(idx)
-                        if size != self.config.batch_size and threads_for(config.sizes, size) != threads:
-                            break  # the new batch size wants another number of BLAS threads
-                threads = threads_for(config.sizes, size)
-            seconds = time.perf_counter() - t_epoch
-            row = {
-                "epoch": epoch,
-                "loss": total / n,
-                "train_accuracy": accuracy(model, pixels, labels, input_scale=PIXEL_SCALE),
-                "test_accuracy": accuracy(model, self.test_pixels, self.test_labels, input_scale=PIXEL_SCALE),
-                "seconds": seconds,
-            }
-            self.history.append(row)
-            self._last_good = (self.step, flat.data.copy())
-        self.active_seconds += time.perf_counter() - t_active
-        return self._finish("done", f"finished {config.epochs} epoch{'s' if config.epochs > 1 else ''}")
-
-    def _elapsed(self, t_active: float) -> float:
-        return self.active_seconds + time.perf_counter() - t_active
 
     def _views(self, batch: tuple[np.ndarray, float] | None) -> None:
         """Recompute the cost surface, and, given the batch's (gradient, cost), the comparison."""
@@ -287,7 +298,7 @@ class TrainingJob:
                     model, list(self._path), pixels[:SURFACE_IMAGES], labels[:SURFACE_IMAGES], self.config.loss
                 ),
             }
-            if batch is not None:
+            if batch is not None and self.probe is not None:
                 weights = model.flat_parameters()[0].data.copy()
                 compared = views.gradient_comparison(
                     self.probe, weights, batch[0], batch[1], pixels, labels, self.config.loss
@@ -297,25 +308,25 @@ class TrainingJob:
         self._views_cost = time.perf_counter() - t0
         self._views_spent += self._views_cost
 
-    def _diverged(self, value: float, epoch: int, batch: int) -> None:
+    def _diverged(self, err: Diverged) -> None:
         good_step, good = self._last_good
         self.model.flat_parameters()[0].data[...] = good
-        message = (
-            f"training stopped: the cost became {value} at epoch {epoch}, batch {batch} (step {self.step + 1}); "
-            f"kept the weights of step {good_step} (try a smaller learning rate than {self.lr:g})"
-        )
-        self._finish("diverged", message)
+        self._finish("diverged", f"{err}; kept the weights of step {good_step}")
 
     def _finish(self, status: str, message: str) -> None:
-        """Evaluate the final weights, hand the model over, and set the final status."""
-        self.views.keep_now(self.model, self.step, self.costs[-1] if self.costs else math.nan)
+        """Evaluate the final weights, hand the model over, set the final status, free the rest."""
+        self._t_end = time.perf_counter()
         if self.live_views:  # the surface around the final weights
             self._views(None)
-        model = copy.deepcopy(self.model)
+        model = lean_copy(self.model)
         report = confusion_and_mistakes(model, self.test_pixels, self.test_labels)
         note = f"the web page's training panel ({status} after {self.step} steps)"
         self.meta = model_meta(self.config, self.history, self.data_info, note)
-        self.result = model
+        self.result = self.model = model
+        self.probe = None  # what only training needed: the probe, the path, the optimizer's state
+        self._path.clear()
+        self.loop.model = model
+        self.loop.optimizer = SGD(model.flat_parameters(), lr=self.loop.lr)  # holds no state
         name = self.on_model(model, self.meta) if self.on_model else None
         self.final = {**report, "model": name, "steps": self.step}
         self.message, self.status = message, status
@@ -349,9 +360,43 @@ class TrainingJob:
             "batch_changes": self.batch_changes,
             "costs": {"start": since, "values": [round(c, 6) for c in costs]},
             "history": self.history,
-            "weights": views.first_layer_images(self.model),
+            "weights": self._weights(),
             "surface": self.surface,
             "gradient": self.gradient,
             "gradients": self.gradients[-200:],
             "final": self.final,
         }
+
+    def _weights(self) -> dict[str, Any]:
+        """The first layer's pictures, made again only when the weights have moved."""
+        step = self.step if self.running else -1 - self.step
+        if self._weights_at is None or self._weights_at[0] != step:
+            self._weights_at = (step, views.first_layer_images(self.model))
+        return self._weights_at[1]
+
+
+class _PageHooks(Hooks):
+    """The loop's hooks for a TrainingJob, then for each of its watchers."""
+
+    def __init__(self, job: TrainingJob) -> None:
+        self.job = job
+
+    def interrupted(self, loop: Loop) -> None:
+        self.job._interrupted(loop)
+
+    def gradient(self, loop: Loop, cost: float) -> None:
+        self.job._gradient(loop, cost)
+
+    def batch_end(self, loop: Loop, cost: float) -> None:
+        self.job.costs.append(cost)
+        for watcher in self.job.watchers:
+            watcher.batch_end(loop, cost)
+
+    def epoch_start(self, loop: Loop) -> None:
+        for watcher in self.job.watchers:
+            watcher.epoch_start(loop)
+
+    def epoch_end(self, loop: Loop, row: dict[str, float]) -> None:
+        self.job._last_good = (loop.step, self.job.model.flat_parameters()[0].data.copy())
+        for watcher in self.job.watchers:
+            watcher.epoch_end(loop, row)

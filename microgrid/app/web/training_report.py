@@ -21,7 +21,7 @@ from ...digits.fast import FastMLP
 from ...digits.model_file import save_model
 from ...digits.train import TrainConfig
 
-__all__ = ["confusion_and_mistakes", "model_bytes", "equivalent_command"]
+__all__ = ["confusion_and_mistakes", "model_bytes", "equivalent_command", "lean_copy", "model_meta"]
 
 
 def confusion_and_mistakes(model: FastMLP, pixels: np.ndarray, labels: np.ndarray, most: int = 32) -> dict[str, Any]:
@@ -89,3 +89,11 @@ def model_meta(config: TrainConfig, history: list[dict[str, float]], data: dict[
         "history": history,
         "microgrid_version": __version__,
     }
+
+
+def lean_copy(model: FastMLP) -> FastMLP:
+    """A copy of the model's weights whose grads are never written (their zero pages take no memory)."""
+    lean = FastMLP(model.sizes[0], model.sizes[1:], model.activation, model.output_activation, init=model.init,
+                   seed=model.seed, dtype=model.dtype.type, _draw_weights=False)  # fmt: skip
+    lean.flat_parameters()[0].data[...] = model.flat_parameters()[0].data
+    return lean

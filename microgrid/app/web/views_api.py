@@ -155,7 +155,7 @@ def views_routes(state: AppState) -> list[BaseRoute]:
 
     def switch(found: Any, on: bool) -> None:
         if found.kind == "mnist":
-            found.views.switch_curvature(on, found.active_seconds)
+            found.views.switch_curvature(on)
         elif on and found.curvature is None:
             found.curvature = ToyCurvature()
         elif not on:
@@ -217,6 +217,8 @@ def views_routes(state: AppState) -> list[BaseRoute]:
     async def replay(request: Request) -> JSONResponse:
         found = mnist_job()
         views = found.views
+        if found.status != "running" and views.replay.steps[-1] != found.step:  # paused or ended: keep where it is
+            views.keep_now(found.model, found.step, found.costs[-1] if found.costs else float("nan"))
         steps, costs = list(views.replay.steps), list(views.replay.costs)
         if request.method == "GET":
             listing = {"steps": steps, "costs": [c if np.isfinite(c) else None for c in costs]}

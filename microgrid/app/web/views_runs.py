@@ -1,7 +1,7 @@
 """What a training run keeps for the views of issue 25: replay snapshots and curvature.
 
-A training loop calls ``on_step(model, step, cost, lr, seconds)`` after every step (and
-``on_step`` once with step 0 before the first); an MNIST run's recorder keeps
+An MNIST run's recorder is one of the job's loop watchers (a :class:`~microgrid.digits.loop.Hooks`):
+after every step it keeps
 :class:`~microgrid.digits.replay.Replay` snapshots and, while ``curvature_on``, estimates
 lambda_max within 10% of the training time (:class:`~microgrid.digits.curvature.CurvatureTracker`).
 A toy run's recorder estimates lambda_max on the scalar engine by ``hvp``
@@ -10,6 +10,7 @@ A toy run's recorder estimates lambda_max on the scalar engine by ``hvp``
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 from ...digits.curvature import CurvatureTracker
 from ...digits.data import PIXEL_SCALE
 from ...digits.fast import FastMLP
+from ...digits.loop import Hooks, Loop
 from ...digits.replay import Replay
 from ...engine import Value
 from ...toy_curvature import lambda_max
@@ -29,39 +31,51 @@ CURVATURE_SHARE = 0.1  # at most this share of the training time goes to lambda_
 CURVATURE_IMAGES = 500  # the fixed training images the Hessian is taken over
 
 
-class RunViews:
-    """Replay snapshots and lambda_max estimates of one MNIST run.
+class RunViews(Hooks):
+    """Replay snapshots and lambda_max estimates of one MNIST run, a watcher of its loop.
 
     Args:
-        model: the run's model (its settings are copied for replayed models).
+        model: the run's model at the start (kept as snapshot 0; its settings are copied
+            for replayed models).
         pixels, labels: training images uint8 (n, nin) and labels (n,): the first
             ``CURVATURE_IMAGES`` are the curvature's batch.
         loss: the run's cost.
+        seconds: the run's training seconds so far (pauses left out).
     """
 
-    def __init__(self, model: FastMLP, pixels: np.ndarray, labels: np.ndarray, loss: str) -> None:
+    def __init__(
+        self, model: FastMLP, pixels: np.ndarray, labels: np.ndarray, loss: str, seconds: Callable[[], float]
+    ) -> None:
         self.template = model
+        self.training_seconds = seconds
         self.replay = Replay(model.num_parameters(), model.dtype.itemsize)
         self.curvature = CurvatureTracker(
             pixels[:CURVATURE_IMAGES], labels[:CURVATURE_IMAGES], loss, share=CURVATURE_SHARE, input_scale=PIXEL_SCALE
         )
         self.curvature_on = False
-        self.seconds = 0.0  # training seconds seen while curvature was on
+        self.seconds = 0.0  # training seconds when curvature was turned on
+        self.replay.add(0, model.flat_parameters()[0].data, math.nan)
 
-    def on_step(self, model: FastMLP, step: int, cost: float, lr: float, seconds: float) -> None:
-        """After ``step`` steps (``seconds`` of training so far): keep a snapshot, maybe estimate."""
-        self.replay.add(step, model.flat_parameters()[0].data, cost)
+    def _trained(self) -> float:
+        """Training seconds so far, less what the estimates took."""
+        return self.training_seconds() - self.curvature.spent
+
+    def batch_end(self, loop: Loop, cost: float) -> None:
+        """After a step: keep a snapshot if it is one to keep, estimate lambda_max if the budget allows."""
+        model = loop.model
+        assert isinstance(model, FastMLP)
+        self.replay.add(loop.step, model.flat_parameters()[0].data, cost)
         if self.curvature_on:
-            self.curvature.maybe(model, step, lr, seconds - self.seconds)
+            self.curvature.maybe(model, loop.step, loop.lr, self._trained() - self.seconds)
 
     def keep_now(self, model: FastMLP, step: int, cost: float) -> None:
         """Keep the weights of ``step`` whatever the spacing (the run ended or paused there)."""
         self.replay.add(step, model.flat_parameters()[0].data, cost, force=True)
 
-    def switch_curvature(self, on: bool, seconds: float) -> None:
+    def switch_curvature(self, on: bool) -> None:
         """Turn the estimates on or off; the budget counts training time from when it was turned on."""
         if on and not self.curvature_on:
-            self.seconds = seconds - self.curvature.spent / CURVATURE_SHARE
+            self.seconds = self._trained() - self.curvature.spent / CURVATURE_SHARE
         self.curvature_on = on
 
     def model_at(self, position: int) -> FastMLP:

@@ -4,15 +4,15 @@
 * :func:`expression_dags`: random expression DAGs over the engine's whole op set, with
   shared subexpressions (a node feeding several later nodes) and every op kept inside
   its domain (no log of a non-positive number, no division by ~0, no kink of relu/abs
-  at the drawn point), ready for :func:`microgrid.gradcheck.gradcheck`.
+  at the drawn point), ready for :func:`microgrid.support.gradcheck.gradcheck`.
 * :func:`check_op`: a property test of one op (yours, from ``define_op``, or any function
   of Values): first and second derivatives against central differences over a domain.
 
 Example::
 
     from hypothesis import given
-    from microgrid.gradcheck import gradcheck
-    from microgrid.testing import expression_dags
+    from microgrid.support.gradcheck import gradcheck
+    from microgrid.support.testing import expression_dags
 
     @given(expression_dags())
     def test_backward_matches_central_differences(dag):
@@ -31,7 +31,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .engine import Value, no_grad
+from ..engine import Value, no_grad
 from .gradcheck import gradcheck
 
 __all__ = ["finite_floats", "expression_dags", "check_op", "ExprDAG", "Step", "OPS"]
@@ -239,8 +239,8 @@ def check_op(
             a list of one of those per input.
         order: 1 checks first derivatives only; 2 (default) also the second.
         eps: the nudge of the central differences.
-        rtol: relative tolerance, as in :func:`microgrid.gradcheck.gradcheck`.
-        atol: absolute tolerance, as in :func:`microgrid.gradcheck.gradcheck`.
+        rtol: relative tolerance, as in :func:`microgrid.support.gradcheck.gradcheck`.
+        atol: absolute tolerance, as in :func:`microgrid.support.gradcheck.gradcheck`.
         max_examples: points to try (default: the hypothesis profile's).
     """
     n = arity if arity is not None else getattr(op, "arity", 1)

@@ -23,7 +23,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 
-from .engine import Value
+from ..engine import Value
 
 __all__ = ["ExpressionError", "parse_expression", "FUNCTIONS", "LABEL_MAX", "LABEL_END", "EXCERPT"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from .autodiff import grad
-from .engine import Value, no_grad
-from .ops import KINK_OPS
+from ..autodiff import grad
+from ..engine import Value, no_grad
+from ..ops import KINK_OPS
 
 __all__ = ["gradcheck", "gradgradcheck", "numeric_grad", "numeric_hessian", "GradcheckError"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .engine import Value
+from ..engine import Value
 
 __all__ = ["ChainExample", "one_neuron_chain", "two_neuron_layers"]
 
