@@ -172,14 +172,16 @@ class CurvatureTracker:
         self.spent = 0.0
         self.last_cost = 0.02  # seconds an estimate takes (a guess before the first)
 
-    def estimate(self, model: FastMLP, iterations: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    def estimate(self, model: FastMLP, iterations: int = 8, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
         """The top two eigenvalues and directions (P, 2) at the model's current weights."""
 
         def product(v: np.ndarray) -> np.ndarray:
             return hessian_vector_product(model, self.pixels, self.labels, self.loss, v, input_scale=self.scale)[2]
 
         start = self.directions if self.directions is not None else None
-        values, vectors, _ = top_eigenpairs(product, model.num_parameters(), 2, iterations=iterations, start=start)
+        values, vectors, _ = top_eigenpairs(
+            product, model.num_parameters(), 2, iterations=iterations, start=start, tol=tol
+        )
         self.directions = vectors
         return values, vectors
 

@@ -197,7 +197,7 @@ def views_routes(state: AppState) -> list[BaseRoute]:
                     sliced = cost_surface(model, list(found._path), pixels, labels, loss)
                 return {"along": along, "step": found.step, **sliced}
             with np.errstate(over="ignore", invalid="ignore"):
-                values, vectors = tracker.estimate(model, iterations=12)
+                values, vectors = tracker.estimate(model, iterations=60, tol=1e-6)
                 directions = (vectors[:, 0], vectors[:, 1])
                 center = float(surface_costs(model, directions, [0.0], [0.0], pixels, labels, loss)[0, 0])
                 # far enough that the top direction's parabola, (lambda/2) r^2, rises by about the cost itself

@@ -62,6 +62,8 @@ export function mistakesPanel() {
       if (r.dead_share !== undefined) extra.push(`${Math.round(100 * r.dead_share)}% of the first layer's relus output 0 for every point`);
       extra.push(...r.runs.map((run) => `${run.label}: lr ${fmt(run.lr, 3)}, cost ${fmt(run.costs[0])} → ${fmt(run.costs.at(-1))} in ${run.costs.length - 1} steps`));
       numbers.replaceChildren(...extra.map((t) => el("span", { text: t + ". " })));
+      numbers.dataset.final = JSON.stringify(r.runs.map((run) => run.costs.at(-1)));
+      numbers.dataset.lambda = r.lambda_max === undefined ? "" : String(r.lambda_max);
       showError(error, null);
     } catch (err) { showError(error, err); }
   }
