@@ -24,7 +24,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (the test extra)")
 pytest.importorskip("starlette", reason="the web app needs the web extra: pip install 'microgrid[web]'")
 if not CHROMIUM.exists():
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}; found: {shutil.which('chromium')}", allow_module_level=True)
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM}; found: {shutil.which('chromium')}",
+                allow_module_level=True)  # fmt: skip
 
 from web_server import launched_chromium, running_server  # noqa: E402
 
@@ -138,7 +139,9 @@ def test_curvature_replay_and_the_hessian_slice_of_a_run(page, tmp_path):
         page.click("#surface-hessian")
     surface = answer.value.json()
     page.wait_for_selector("#surface-canvas[data-along=hessian]")
-    raw = page.evaluate("fetch('/api/train/model.npz').then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))")
+    raw = page.evaluate(
+        "fetch('/api/train/model.npz').then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))"
+    )
     path = tmp / "final.npz"
     path.write_bytes(bytes(raw))
     saved, _ = load_model(path)
