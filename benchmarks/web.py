@@ -12,7 +12,10 @@ keep-alive HTTP connection as a browser holds it:
 * first page load over HTTP: the page, its CSS and JavaScript modules, and the API calls
   the page makes when it opens (models, network, chain), fetched one after another;
 * first page load in Chromium (when Playwright and /usr/bin/chromium are there): a fresh
-  tab until the page says it is ready (every panel built, network drawn).
+  tab until the page says it is ready (every panel built, network drawn);
+* the views of issue 25 (``_web_views.py``): opening a matrix cell's scalar graph, one step of
+  input-gradient ascent, a replay scrub, and the curvature estimate's share of training time
+  (``--no-views`` skips them).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 from _common import table
+from _web_views import rows as views_rows
+from _web_views import time_views
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGETS_MS = {
@@ -112,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    parser.add_argument("--no-views", action="store_true", help="skip the views of issue 25")
     args = parser.parse_args()
     proc, host, port = start_server()
     try:
@@ -145,6 +151,7 @@ def main() -> None:
             "nudges (notes, one example)": median_ms(lambda: timed(conn, "POST", "/api/nudges", nudges), args.repeats),
             "first page load, HTTP (page, modules, first API calls)": median_ms(page_load, args.repeats),
         }
+        views = {} if args.no_views else time_views(conn, args.repeats)
         if not args.no_browser:
             loaded = browser_load_ms(f"http://{host}:{port}/", min(args.repeats, 10))
             if loaded is not None:
@@ -157,7 +164,9 @@ def main() -> None:
         [name, f"{ms:.1f}", budgets.get(name, 1000), "yes" if ms < budgets.get(name, 1000) else "NO"]
         for name, ms in results.items()
     ]
-    print(f"medians of {args.repeats} runs on localhost (ms)")
+    if not args.no_views:
+        rows += views_rows(views)
+    print(f"medians of {args.repeats} runs on localhost (ms; the curvature rows: medians of 3 trainings)")
     print(table(["what", "median ms", "budget ms", "within"], rows))
 
 

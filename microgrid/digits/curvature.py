@@ -158,9 +158,10 @@ class CurvatureTracker:
     """lambda_max of the cost's Hessian while a run trains, within a share of its time.
 
     ``maybe(model, step, lr, training_seconds)`` estimates (on a fixed subset of the
-    training data, warm-started from the last directions) only while the time spent so far
-    stays within ``share`` of ``training_seconds``; ``history`` holds one row per estimate:
-    {"step", "lambda_max", "lambda_2", "lr", "limit" (= 2 / lambda_max)}.
+    training data, warm-started from the last directions, so a few subspace-iteration steps
+    per estimate keep up with the moving weights) with as many Hessian-vector products as
+    keep the time spent within ``share`` of ``training_seconds``; ``history`` holds one row
+    per estimate: {"step", "lambda_max", "lambda_2", "lr", "limit" (= 2 / lambda_max)}.
     """
 
     def __init__(
@@ -170,7 +171,7 @@ class CurvatureTracker:
         self.history: list[dict[str, float]] = []
         self.directions: np.ndarray | None = None
         self.spent = 0.0
-        self.last_cost = 0.02  # seconds an estimate takes (a guess before the first)
+        self.per_product = 0.01  # seconds one H v takes (a cautious guess before the first)
 
     def estimate(self, model: FastMLP, iterations: int = 8, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
         """The top two eigenvalues and directions (P, 2) at the model's current weights."""
@@ -178,22 +179,25 @@ class CurvatureTracker:
         def product(v: np.ndarray) -> np.ndarray:
             return hessian_vector_product(model, self.pixels, self.labels, self.loss, v, input_scale=self.scale)[2]
 
+        t0 = time.perf_counter()
         start = self.directions if self.directions is not None else None
-        values, vectors, _ = top_eigenpairs(
+        values, vectors, used = top_eigenpairs(
             product, model.num_parameters(), 2, iterations=iterations, start=start, tol=tol
         )
+        self.per_product = (time.perf_counter() - t0) / max(used, 1)
         self.directions = vectors
         return values, vectors
 
     def maybe(self, model: FastMLP, step: int, lr: float, training_seconds: float) -> bool:
-        """Estimate now if the budget allows; True when a row was added."""
-        if self.spent + self.last_cost > self.share * training_seconds:
+        """Estimate now if the budget allows (up to 8 subspace steps, 3 once warm); True when a row was added."""
+        available = self.share * training_seconds - self.spent
+        iterations = min(3 if self.history else 8, int(available / (2 * self.per_product)))
+        if iterations < 1:
             return False
         t0 = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):
-            values, _ = self.estimate(model, iterations=3 if self.history else 8)
-        self.last_cost = time.perf_counter() - t0
-        self.spent += self.last_cost
+            values, _ = self.estimate(model, iterations=iterations)
+        self.spent += time.perf_counter() - t0
         top = float(values[0])
         self.history.append({
             "step": step, "lambda_max": top, "lambda_2": float(values[1]), "lr": lr,
