@@ -107,7 +107,7 @@ def predict_round_trips(preset: str, requests: int = 40) -> list[list[str]]:
                     times.append(1000 * (time.perf_counter() - t0))
                     time.sleep(0.1)
                 rows.append([when, f"{statistics.median(times):.1f}", f"{max(times):.1f}"])
-            client.post("/api/train/stop")
+            client.post("/api/train/stop", json={})
     finally:
         server.terminate()
         server.wait(30)

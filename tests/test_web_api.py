@@ -31,7 +31,7 @@ def state():
 
 @pytest.fixture(scope="module")
 def client(state):
-    return TestClient(create_app(state))
+    return TestClient(create_app(state), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +278,7 @@ def test_a_part_adds_routes_and_page_files(state):
 
     app = create_app(state, [*__import__("microgrid.app.web.server", fromlist=["PARTS"]).PARTS,
                              WebPart("extra", routes, scripts=("extra.js",), styles=("extra.css",))])
-    c = TestClient(app)
+    c = TestClient(app, base_url="http://127.0.0.1")
     page = c.get("/").text
     assert '<script type="module" src="/static/extra.js"></script>' in page
     assert '<link rel="stylesheet" href="/static/extra.css">' in page

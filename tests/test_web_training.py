@@ -22,6 +22,7 @@ from microgrid.digits.data import PIXEL_SCALE, load_mnist  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
 from microgrid.digits.train import TrainConfig, batch_order, train  # noqa: E402
 
+JSON = {"Content-Type": "application/json"}
 SMALL = {"preset": "notes", "limit": 3000, "epochs": 2, "views": False}
 
 
@@ -34,7 +35,7 @@ def state():
 
 @pytest.fixture
 def client(state):
-    with TestClient(create_app(state)) as client:
+    with TestClient(create_app(state), base_url="http://127.0.0.1") as client:
         yield client
     state.shutdown()
 
@@ -56,7 +57,7 @@ def finished(snap):
 def start_paused(client, settings):
     """Start a job and pause it before it gets far; returns the paused state."""
     assert client.post("/api/train/start", json=settings).status_code == 200
-    client.post("/api/train/pause")
+    client.post("/api/train/pause", json={})
     return wait_for(client, lambda s: s["status"] == "paused")
 
 
@@ -82,9 +83,9 @@ def test_pause_resume_stop_and_the_model_file(client, state, tmp_path):
     paused = start_paused(client, {**SMALL, "epochs": 50})
     time.sleep(0.3)
     assert client.get("/api/train/status").json()["step"] == paused["step"]  # nothing moves while paused
-    assert client.post("/api/train/resume").json()["action"] == "resume"
+    assert client.post("/api/train/resume", json={}).json()["action"] == "resume"
     wait_for(client, lambda s: s["step"] > paused["step"] + 5)
-    assert client.post("/api/train/stop").status_code == 200
+    assert client.post("/api/train/stop", json={}).status_code == 200
     snap = wait_for(client, finished)
     assert snap["status"] == "stopped" and snap["final"]["model"] in state.models
     response = client.get("/api/train/model.npz")
@@ -114,22 +115,22 @@ def test_a_new_learning_rate_is_used_from_the_next_batch(client, state):
     assert np.array_equal(order, batch_order(0, paused["epoch"], 3000))  # the train command's shuffle
 
     assert client.post("/api/train/control", json={"lr": 0.25}).status_code == 200
-    client.post("/api/train/step")
+    client.post("/api/train/step", json={})
     snap = wait_for(client, lambda s: s["step"] == paused["step"] + 1 and s["status"] == "paused")
     np.testing.assert_allclose(job.model.flat_parameters()[0].data, expected, rtol=1e-5, atol=1e-6)
     assert snap["lr_changes"][-1] == {"step": paused["step"] + 1, "lr": 0.25} and snap["lr"] == 0.25
-    client.post("/api/train/stop")
+    client.post("/api/train/stop", json={})
     wait_for(client, finished)
 
 
 def test_a_new_batch_size_takes_the_next_batch(client, state):
     paused = start_paused(client, {**SMALL, "epochs": 50})
     client.post("/api/train/control", json={"batch_size": 37})
-    client.post("/api/train/step")
+    client.post("/api/train/step", json={})
     snap = wait_for(client, lambda s: s["step"] == paused["step"] + 1 and s["status"] == "paused")
     assert snap["samples_done"] - paused["samples_done"] == 37
     assert snap["batch_changes"][-1] == {"step": paused["step"] + 1, "batch_size": 37}
-    client.post("/api/train/stop")
+    client.post("/api/train/stop", json={})
     wait_for(client, finished)
 
 
@@ -140,9 +141,9 @@ def test_a_second_start_is_refused_and_the_first_job_can_be_watched(client):
     assert "already running" in second.json()["error"] and "\n" not in second.json()["error"]
     assert client.post("/api/train/toy", json={}).status_code == 409
     assert client.get("/api/train/status").json()["status"] == "paused"  # another tab sees the job
-    client.post("/api/train/stop")
+    client.post("/api/train/stop", json={})
     wait_for(client, finished)
-    assert client.post("/api/train/pause").status_code == 409  # nothing left to pause
+    assert client.post("/api/train/pause", json={}).status_code == 409  # nothing left to pause
 
 
 def test_divergence_stops_with_a_message_and_keeps_good_weights(client, state):
@@ -179,7 +180,6 @@ def test_divergence_stops_with_a_message_and_keeps_good_weights(client, state):
         ({"preset": "fastest"}, "preset must be one of notes, notes-plain, notes-best, best, got 'fastest'"),
         ({"limit": 0}, "limit must be 1 to 60000 training images, got 0"),
         ({"colour": "red"}, "unknown setting 'colour'"),
-        ([1, 2], "the settings must be a JSON object, got list"),
     ],
 )
 def test_settings_out_of_range_get_one_line_naming_the_value(client, settings, named):
@@ -190,29 +190,41 @@ def test_settings_out_of_range_get_one_line_naming_the_value(client, settings, n
 
 
 def test_malformed_requests(client):
-    assert client.post("/api/train/start", content=b"{not json").status_code == 400
-    huge = json.dumps({"sizes": [784] + [16] * 40_000 + [10]}).encode()
-    assert client.post("/api/train/start", content=huge).status_code == 413
+    assert client.post("/api/train/start", content=b"{not json", headers=JSON).status_code == 400
+    huge = json.dumps({"sizes": [784] + [16] * 300_000 + [10]}).encode()
+    assert client.post("/api/train/start", content=huge, headers=JSON).status_code == 413
     assert client.get("/api/train/status?since=x").status_code == 400
+    listed = client.post("/api/train/start", json=[1, 2])
+    assert listed.status_code == 400 and "expected a JSON object, got a JSON list" in listed.json()["error"]
     assert client.post("/api/train/control", json={"lr": 1}).status_code == 409  # no job running
     start_paused(client, SMALL)
     for body, named in (({"momentum": 0.5}, "only lr, batch_size and pace"), ({"lr": -1}, "lr must be above 0")):
         response = client.post("/api/train/control", json=body)
         assert response.status_code == 422 and named in response.json()["error"]
-    client.post("/api/train/stop")
+    client.post("/api/train/stop", json={})
     wait_for(client, finished)
+
+
+def merged_events(client, path="/api/train/events?until=end"):
+    """Every state event of the stream, each merged into the state before it, as a page merges them."""
+    costs, states, state = [], [], {}
+    with client.stream("GET", path) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                event = json.loads(line[6:])
+                if event.get("full"):
+                    state = {}
+                if "costs" in event:
+                    assert event["costs"]["start"] == len(costs) and event["costs"]["values"]
+                    costs.extend(event["costs"]["values"])
+                state = {**state, **event}
+                states.append(state)
+    return states, costs
 
 
 def test_the_event_stream_carries_every_cost_once(client, state):
     client.post("/api/train/start", json={**SMALL, "views": True})
-    costs, events = [], []
-    with client.stream("GET", "/api/train/events?until=end") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data: "):
-                event = json.loads(line[6:])
-                events.append(event)
-                assert event["costs"]["start"] == len(costs)
-                costs.extend(event["costs"]["values"])
+    events, costs = merged_events(client)
     assert events[-1]["status"] == "done" and len(events) >= 2
     np.testing.assert_allclose(costs, state.job.costs, rtol=1e-5)
     weights = events[-1]["weights"]
@@ -221,6 +233,8 @@ def test_the_event_stream_carries_every_cost_once(client, state):
     first = state.job.model.weights[0].data
     np.testing.assert_allclose(w / 127 * np.array(weights["scale"])[:, None], first, atol=np.abs(first).max() / 120)
     assert events[-1]["surface"] is not None  # the surface around the final weights
+    assert [row["epoch"] for row in events[-1]["history"]] == [1, 2]
+    assert events[-1] == {**client.get("/api/train/status").json(), "full": True, "costs": events[-1]["costs"]}
 
 
 def test_the_toy_learns_xor(client):
@@ -248,7 +262,7 @@ def test_toy_settings_out_of_range(client, settings, named):
 
 
 def test_options_and_no_model_yet():
-    with TestClient(create_app(TrainingState())) as fresh:
+    with TestClient(create_app(TrainingState()), base_url="http://127.0.0.1") as fresh:
         assert fresh.get("/api/train/model.npz").status_code == 404
         assert fresh.get("/api/train/status").json() == {"status": "idle"}
         options = fresh.get("/api/train/options").json()
@@ -268,28 +282,34 @@ def test_model_bytes_are_a_model_file(tmp_path):
     assert np.load(io.BytesIO(blob), allow_pickle=False)["W1"].shape == (5, 784)
 
 
-def test_an_idle_stream_closes_and_tells_the_browser_to_come_back(client, monkeypatch):
-    """So that an open tab never keeps a stopping server waiting for long."""
+def test_a_stream_sends_only_what_changed_and_nothing_while_idle_but_a_keep_alive(client, monkeypatch):
+    """After a job ends, an open tab got its 56 kB state five times a second for good (issue 22)."""
     from microgrid.app.web import training
 
-    monkeypatch.setattr(training, "STREAM_SECONDS", 0.5)
+    client.post("/api/train/start", json={**SMALL, "views": True})
+    wait_for(client, finished)
+    monkeypatch.setattr(training, "STREAM_SECONDS", 2.0)
+    monkeypatch.setattr(training, "KEEP_ALIVE_SECONDS", 0.5)
     with client.stream("GET", "/api/train/events") as stream:
         lines = [line for line in stream.iter_lines() if line]
     assert lines[0] == f"retry: {training.RECONNECT_MS}"
-    assert 2 <= sum(line.startswith("data: ") for line in lines) <= 5  # one every 0.2 s, then closed
+    data = [line for line in lines if line.startswith("data: ")]
+    assert len(data) == 1 and json.loads(data[0][6:])["full"] and json.loads(data[0][6:])["status"] == "done"
+    rest = lines[lines.index(data[0]) + 1 :]
+    assert 2 <= len(rest) <= 4 and set(rest) == {": keep-alive"}  # one every 0.5 s, then closed
 
 
 def test_the_toy_steps_one_at_a_time_and_takes_a_new_lr(client, state):
     client.post("/api/train/toy", json={"steps": 500})
-    client.post("/api/train/pause")
+    client.post("/api/train/pause", json={})
     paused = wait_for(client, lambda s: s["status"] == "paused")
     assert client.post("/api/train/control", json={"lr": 0.05}).status_code == 200
     refused = client.post("/api/train/control", json={"batch_size": 10})
     assert refused.status_code == 422 and "only lr can change" in refused.json()["error"]
-    client.post("/api/train/step")
+    client.post("/api/train/step", json={})
     snap = wait_for(client, lambda s: s["step"] == paused["step"] + 1 and s["status"] == "paused")
     assert snap["lr"] == 0.05 and state.job.optimizer.lr == 0.05
-    client.post("/api/train/stop")
+    client.post("/api/train/stop", json={})
     assert wait_for(client, finished)["status"] == "stopped"
 
 
@@ -311,7 +331,7 @@ def test_every_train_preset_starts_with_its_own_settings(client, state, preset):
 def test_a_pace_runs_that_many_steps_a_second_and_null_is_full_speed(client, state):
     paused = start_paused(client, {**SMALL, "epochs": 50})
     assert client.post("/api/train/control", json={"pace": 10}).status_code == 200
-    client.post("/api/train/resume")
+    client.post("/api/train/resume", json={})
     wait_for(client, lambda s: s["step"] >= paused["step"] + 2)
     first = client.get("/api/train/status").json()["step"]
     time.sleep(1.5)
@@ -322,5 +342,5 @@ def test_a_pace_runs_that_many_steps_a_second_and_null_is_full_speed(client, sta
     assert client.get("/api/train/status").json()["step"] - first > 60  # 3000 images: 30 steps an epoch
     for bad in (0, 5000, "fast"):
         assert client.post("/api/train/control", json={"pace": bad}).status_code == 422
-    client.post("/api/train/stop")
+    client.post("/api/train/stop", json={})
     wait_for(client, finished)

@@ -31,7 +31,7 @@ def app_with_the_panel():
 
 def test_a_trained_model_is_at_once_one_of_the_apps_models():
     app, state = app_with_the_panel()
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         page = client.get("/").text
         assert "/static/learn.js" in page and "/static/learn.css" in page
         started = client.post("/api/train/start", json={"preset": "notes", "limit": 2000, "epochs": 1})

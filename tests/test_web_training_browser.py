@@ -168,3 +168,29 @@ def test_a_refusal_shows_under_the_buttons_that_asked(page):
     assert "steps must be a whole number from 1 to 2000, got 5000" in page.text_content("#learn-toy-message")
     for _ in range(2):
         page.errors.remove("Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)")
+
+
+def test_the_recipe_menu_lists_the_servers_presets_and_their_figures(page):
+    options = page.evaluate("fetch('/api/train/options').then(r => r.json())")
+    shown = page.eval_on_selector_all("#learn-preset option", "os => os.map(o => [o.value, o.textContent])")
+    assert shown[0][0] == "" and len(shown) == 1 + len(options["presets"])
+    for (value, text), name in zip(shown[1:], options["presets"]):
+        assert value == name and text == f"{name}: {options['preset_summaries'][name]}"
+    assert page.input_value("#learn-preset") == "notes"
+
+
+def test_apply_sends_the_lr_box_as_lr_and_the_batch_box_as_batch_size(page):
+    page.fill("#learn-live-lr", "0.5")
+    page.fill("#learn-live-batch", "37")
+    with page.expect_request("**/api/train/control") as sent:
+        page.click("#learn-apply")
+    assert sent.value.post_data_json == {"lr": 0.5, "batch_size": 37}
+    assert sent.value.headers["content-type"] == "application/json"
+    page.wait_for_function("document.getElementById('learn-message').textContent.includes('no training job')")
+    page.errors.remove("Failed to load resource: the server responded with a status of 409 (Conflict)")
+
+
+def test_learn_js_is_a_module_on_api_js_and_paint_js():
+    source = (ROOT / "microgrid/app/web/static/learn.js").read_text()
+    assert 'from "./api.js"' in source and 'from "./paint.js"' in source
+    assert "fetch(" not in source and "querySelector('script" not in source and 'script[src' not in source

@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = [
     "LOSSES", "ROWS_FIRST_UP_TO", "FORWARD", "DERIVATIVE", "Kernel", "Derivative", "Workspace", "loss_and_gradient",
-    "softmax",
+    "softmax", "activate",
 ]  # fmt: skip
 
 LOSSES = ("mse", "cross_entropy")
@@ -142,6 +142,14 @@ def _tanh_derivative(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> N
 
 def _linear_derivative(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
     pass
+
+
+def activate(name: str, z: np.ndarray) -> np.ndarray:
+    """sigma(z) as a new array, any shape, by the activation's ``FORWARD`` kernel (overflow of exp is 0 or 1)."""
+    out = np.empty_like(z)
+    with np.errstate(over="ignore"):
+        FORWARD[name](z, out, out, 1.0)
+    return out
 
 
 Derivative = Callable[[np.ndarray, np.ndarray, np.ndarray], None]

@@ -29,7 +29,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -38,11 +38,9 @@ from ..losses import cross_entropy, mse
 from ..nn import MLP
 from ..optim import SGD, Adam, Optimizer
 from .blas_threads import blas_threads, threads_for
+from .config import TrainConfig
 from .data import PIXEL_SCALE, Dataset, to_inputs
 from .fast import FastMLP
-
-if TYPE_CHECKING:
-    from .train import TrainConfig
 
 __all__ = [
     "Loop",

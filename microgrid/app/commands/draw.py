@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ def _parse_assignments(items: list[str]) -> dict[str, float]:
             values[name] = float(number)
         except ValueError:
             raise UserError(f"--set {_shown(name)}: expected a number, got {_shown(number)!r}") from None
+        if not math.isfinite(values[name]):
+            raise UserError(f"--set {_shown(name)}: expected a finite number, got {_shown(number)!r}")
     return values
 
 
@@ -96,7 +99,13 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "expr":
         if not args.expression:
             raise UserError('draw expr needs an expression, e.g. draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1')
-        root, leaves = parse_expression(args.expression, _parse_assignments(args.set))
+        assigned = _parse_assignments(args.set)
+        root, leaves = parse_expression(args.expression, assigned)
+        unknown = [name for name in assigned if name not in leaves]
+        if unknown:
+            raise UserError(
+                f"--set {_shown(unknown[0])}: not a variable of the expression ({_shown(', '.join(leaves)) or 'none'})"
+            )
         if args.highlight and args.highlight not in leaves:
             raise UserError(
                 f"--highlight {_shown(args.highlight)!r} is not a variable of the expression "

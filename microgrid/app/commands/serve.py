@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--data {args.data}: no such directory of IDX files")
     state = load_state(args.model)
     state.data_dir = args.data
-    app = create_app(state)
     sock = _listen(args.host, args.port)
+    app = create_app(state, hosts=served_names(args.host))
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/"
@@ -72,6 +72,19 @@ def run(args: argparse.Namespace) -> int:
         sock.close()
     print("microgrid serve: stopped", file=sys.stderr)
     return 0
+
+
+def served_names(host: str) -> list[str]:
+    """The Host names the page answers besides localhost, 127.0.0.1 and [::1]: ``--host`` itself, and
+    for an address of every interface (0.0.0.0, ::) this machine's name and addresses."""
+    names = [host]
+    if host in ("0.0.0.0", "::", ""):
+        try:
+            name, aliases, addresses = socket.gethostbyname_ex(socket.gethostname())
+            names += [name, *aliases, *addresses]
+        except OSError:
+            names.append(socket.gethostname())
+    return names
 
 
 def _listen(host: str, port: int) -> socket.socket:

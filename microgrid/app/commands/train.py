@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ...init import ACTIVATIONS, INITS
 from ..errors import UserError
 
 # the names of microgrid.digits.train.PRESETS (not imported here: the CLI starts without NumPy)
@@ -109,8 +110,8 @@ def add_parser(sub: Any) -> None:
         dest="sizes",
         help="layer sizes, e.g. 784,16,16,10 (at most 50,000,000 weights and biases and 100 layers)",
     )
-    p.add_argument("--activation", choices=["sigmoid", "relu", "tanh", "linear"], help="hidden activation")
-    p.add_argument("--output-activation", choices=["sigmoid", "relu", "tanh", "linear"])
+    p.add_argument("--activation", choices=ACTIVATIONS, help="hidden activation")
+    p.add_argument("--output-activation", choices=ACTIVATIONS)
     p.add_argument("--loss", choices=["mse", "cross_entropy"])
     p.add_argument("--optimizer", choices=["sgd", "adam"])
     p.add_argument("--lr", type=float, help="learning rate")
@@ -130,7 +131,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=_natural, help="seed of the weights, shuffles and shifts (>= 0)")
     p.add_argument(
         "--init",
-        choices=["default", "normal", "uniform"],
+        choices=INITS,
         help="default: scaled to the activation; normal: N(0,1); uniform: micrograd's U(-1,1)",
     )
     p.add_argument("--dtype", choices=["float32", "float64"], help="fast engine precision")

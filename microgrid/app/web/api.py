@@ -7,6 +7,7 @@ POST /api/predict {model, width, height, pixels}            the drawing as predi
 POST /api/neuron  {model, layer, index, image}              what one neuron looks for
 POST /api/nudges  {model, image, target}                    one example's nudges (scalar engine)
 POST /api/batch   {model, image, target, start, count}      the mini-batch's average nudges beside them
+                                                            (count at most 100, cut to about 1 s of work)
 POST /api/step    {model, start, count, lr}                 one step of optim.SGD on the model's own cost
                                                             (its loss: MSE or cross-entropy): cost before
                                                             and after; 422 and no change if it overflows
@@ -28,22 +29,26 @@ from starlette.routing import BaseRoute, Route
 from ...digits.data import PIXEL_SCALE
 from ...optim import SGD
 from . import lighting
-from .api_helpers import image784, integer, number, pixels, read_json, text
+from .api_helpers import image784, integer, number, pixels, query_integer, read_json, text
 from .chain_live import chain
 from .errors import ApiError
 from .nudges import batch_nudges, nudges
-from .state import AppState, model_loss
+from .state import STEPPED, AppState, model_loss
 
 __all__ = ["notes_routes", "STEPPED"]
 
-STEPPED = " (stepped)"
-"""The suffix of the model that "take a step" leaves behind: one per model it started from."""
+MAX_COUNT = 100
+"""The most training images a mini-batch of /api/batch and /api/step holds (the page's 100)."""
+SCALAR_WORK = 2_500_000
+"""Examples times weights /api/batch gives the scalar engine (about a second): 100 examples of
+the notes' network (12,730 weights), 39 at the nudges' limit (63,370)."""
 
 
-def _batch(state: AppState, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Training images start .. start+count as inputs (count, 784) and labels (count,)."""
+def _batch(state: AppState, data: dict[str, Any], most: int = MAX_COUNT) -> tuple[np.ndarray, np.ndarray, int]:
+    """Training images start .. start+count as inputs (count, 784) and labels (count,);
+    ``count`` (1 to MAX_COUNT) is cut to ``most``."""
     images, labels = state.training_images()
-    count = integer(data, "count", 100, lo=1, hi=1000)
+    count = min(integer(data, "count", 100, lo=1, hi=MAX_COUNT), most)
     start = integer(data, "start", 0, lo=0, hi=len(images) - count)
     x = images[start : start + count].reshape(count, 784).astype(np.float64) * PIXEL_SCALE
     return x, labels[start : start + count].astype(np.intp), start
@@ -60,14 +65,12 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         return JSONResponse(await run_in_threadpool(lighting.network, model))
 
     async def example(request: Request) -> JSONResponse:
-        raw = request.query_params.get("index", "0")
-        if not raw.isdigit():
-            raise ApiError(400, f"'index' must be a whole number, got {raw[:20]!r}")
+        asked = query_integer(request, "index", 0)
         model, meta = state.model(request.query_params.get("model"))
 
         def work() -> dict[str, Any]:
             images, labels = state.training_images()
-            index = integer({"index": int(raw)}, "index", lo=0, hi=len(images) - 1)
+            index = integer({"index": asked}, "index", lo=0, hi=len(images) - 1)
             image = images[index].reshape(784).astype(np.float64) * PIXEL_SCALE
             reading = lighting.predict(model, meta, image)
             return {"index": index, "label": int(labels[index]), "image": image.tolist(), "reading": reading}
@@ -97,9 +100,7 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         image, target = image784(data), integer(data, "target", lo=0, hi=9)
 
         def work() -> dict[str, Any]:
-            mlp = state.scalar(name)
-            with state.scalar_lock:  # the scalar copy's grads are shared
-                return nudges(mlp, image.tolist(), target)
+            return nudges(state.scalar(name), image.tolist(), target)
 
         return JSONResponse({"model": name, **await run_in_threadpool(work)})
 
@@ -107,14 +108,14 @@ def notes_routes(state: AppState) -> list[BaseRoute]:
         data = await read_json(request)
         name = text(data, "model", "notes")
         image, target = image784(data), integer(data, "target", lo=0, hi=9)
-        state.model(name)  # 404 for an unknown model before any work
+        model, _ = state.model(name)  # 404 for an unknown model before any work
+        most = max(1, SCALAR_WORK // model.num_parameters())  # examples the scalar engine does in about 1 s
 
         def work() -> dict[str, Any]:
-            x, labels, start = _batch(state, data)
+            x, labels, start = _batch(state, data, most)
             mlp = state.scalar(name)
-            with state.scalar_lock:
-                one = nudges(mlp, image.tolist(), target)
-                many = batch_nudges(mlp, x.tolist(), labels.tolist())
+            one = nudges(mlp, image.tolist(), target)
+            many = batch_nudges(mlp, x.tolist(), labels.tolist())
             return {"model": name, "start": start, "example": one, "batch": many}
 
         return JSONResponse(await run_in_threadpool(work))

@@ -17,27 +17,61 @@ from starlette.requests import Request
 
 from .errors import ApiError
 
-__all__ = ["read_json", "number", "integer", "text", "pixels", "image784"]
+__all__ = ["read_json", "query_integer", "number", "integer", "text", "pixels", "image784"]
+
+MAX_DEPTH = 64  # lists and objects inside each other: the API's deepest is 2; Python's parser stops near 1000
 
 
 def _no_constants(name: str) -> float:
     raise ApiError(400, f"the JSON holds {name}: every number must be finite")
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request's body as a JSON object (400 for anything else, naming the problem)."""
+async def read_json(request: Request, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request's body as a JSON object (400 for anything else, naming the problem).
+
+    ``empty``: what an empty body means (by default it is refused). Numbers of more than
+    4300 digits and lists nested deeper than ``MAX_DEPTH`` are refused with the rest.
+    """
     body = await request.body()
     if not body.strip():
+        if empty is not None:
+            return dict(empty)
         raise ApiError(400, "the request has no body: expected a JSON object")
+    if _depth(body) > MAX_DEPTH:
+        raise ApiError(400, f"the JSON nests lists or objects more than {MAX_DEPTH} deep")
     try:
         data = json.loads(body, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise ApiError(400, "the body is not UTF-8 text") from None
     except json.JSONDecodeError as err:
         raise ApiError(400, f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except (ValueError, RecursionError) as err:  # a number of too many digits; nesting past the stack
+        raise ApiError(400, f"the JSON cannot be read: {' '.join(str(err).split())[:120]}") from None
     if not isinstance(data, dict):
         raise ApiError(400, f"expected a JSON object, got a JSON {type(data).__name__}")
     return data
+
+
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def _depth(body: bytes) -> int:
+    """An upper bound of the JSON's nesting depth, from its brackets (brackets inside strings count too)."""
+    depth = deepest = 0
+    for char in body.translate(None, _NOT_BRACKETS):
+        depth += 1 if char in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def query_integer(request: Request, key: str, default: int, lo: int = 0, hi: int = 10**9) -> int:
+    """The query parameter ``key`` as an integer in [lo, hi]: ASCII digits only (400 otherwise, 422 out of range)."""
+    raw = request.query_params.get(key)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise ApiError(400, f"{key!r} must be a whole number, got {raw[:20]!r}")
+    return integer({key: int(raw)}, key, lo=lo, hi=hi)
 
 
 def number(data: dict[str, Any], key: str, default: float | None = None, lo: float = -1e6, hi: float = 1e6) -> float:

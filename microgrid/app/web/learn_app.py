@@ -8,19 +8,23 @@ The web app of ``python -m microgrid serve`` mounts the same routes as one of it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from .gate import build_app
 from .training import STATIC, TrainingState, learn_page_routes, training_routes
 
 __all__ = ["create_app"]
 
 
-def create_app(state: TrainingState | None = None) -> Starlette:
-    """The panel's routes, the page and ``static/``; ``app.state.training`` is its TrainingState."""
+def create_app(state: TrainingState | None = None, hosts: Sequence[str] = ()) -> Starlette:
+    """The panel's routes, the page and ``static/``, behind the same gate as the whole app
+    (:mod:`.gate`); ``app.state.training`` is its TrainingState."""
     state = state or TrainingState()
     routes = [Mount("/api/train", routes=training_routes(state)), *learn_page_routes()]
-    app = Starlette(routes=[*routes, Mount("/static", StaticFiles(directory=STATIC), name="static")])
+    app = build_app([*routes, Mount("/static", StaticFiles(directory=STATIC), name="static")], hosts)
     app.state.training = state
     return app

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...engine import Value
+from ...init import ACTIVATIONS
 from ...losses import mse
 from ...nn import MLP
 from ...ops import BACKWARD
@@ -32,7 +33,7 @@ EDGE_GRADS_MAX_FAN_IN = 256  # weight grads are returned for layers with at most
 
 def _pre_activation(a: Value) -> Value:
     """The weighted sum z under an activation node (a itself for a linear layer)."""
-    return a._prev[0] if a._op in ("sigmoid", "relu", "tanh") else a
+    return a._prev[0] if a._op in ACTIVATIONS else a  # an activation's op is named after it; linear adds none
 
 
 def build(mlp: MLP, x: Sequence[float]) -> tuple[list[list[Value]], list[list[Value]]]:

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
 
     from ...nn import MLP
 
-__all__ = ["AppState", "NOTES_MODEL", "load_state", "model_loss"]
+__all__ = ["AppState", "NOTES_MODEL", "load_state", "model_loss", "NUDGES_MAX_WIDTH", "NUDGES_MAX_PARAMETERS",
+           "STEPPED"]
+
+STEPPED = " (stepped)"
+"""The suffix of the model that "take a step" leaves behind: one per model it started from."""
+NUDGES_MAX_WIDTH = 64
+"""The widest layer whose nudges the scalar engine computes (the page offers those models only)."""
+NUDGES_MAX_PARAMETERS = 70_000
+"""The most weights and biases for nudges: 784-64-64-64-64-10 has 63,370 (one example: about 0.2 s)."""
 
 NOTES_MODEL = DEFAULT_MODEL.parent / "notes.npz"
 """The bundled notes network: 784-16-16-10, sigmoid, MSE (``train --preset notes``)."""
@@ -46,15 +54,14 @@ class AppState:
             raise ValueError("AppState needs at least one model")
         self.data_dir: Path | None = None  # IDX files the training panel trains on (serve --data); None: bundled MNIST
         self.lock = threading.RLock()  # held briefly: the models dict
-        self.scalar_lock = threading.Lock()  # held while a request uses a scalar copy (its grads are shared)
-        self._data_lock = threading.Lock()  # loading MNIST and building scalar copies, without blocking lookups
+        self._data_lock = threading.Lock()  # loading MNIST, without blocking lookups
         self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}
         for name, (model, meta) in models.items():
             self.add_model(name, model, meta)
         self.default = default if default is not None else next(iter(self.models))
         if self.default not in self.models:
             raise ValueError(f"default model {self.default!r} is not one of {', '.join(self.models)}")
-        self._scalar: dict[str, tuple[FastMLP, MLP]] = {}
+        self.bundled = frozenset(self.models)  # never removed
         self._train: tuple[np.ndarray, np.ndarray] | None = None
 
     def add_model(self, name: str, model: FastMLP, meta: dict[str, Any] | None = None) -> None:
@@ -78,15 +85,31 @@ class AppState:
                 raise ApiError(404, f"no model called {key!r}: the models are {', '.join(map(repr, self.models))}")
             return found
 
+    def remove_model(self, name: str) -> None:
+        """Forget a model (and the stepped copy made from it), freeing its weights; bundled ones stay."""
+        with self.lock:
+            for key in (name, name + STEPPED):
+                if key not in self.bundled:
+                    self.models.pop(key, None)
+
     def scalar(self, name: str | None) -> MLP:
-        """The scalar-engine copy of a model (``FastMLP.to_scalar``), built once per model."""
+        """A new scalar-engine copy of a model (``FastMLP.to_scalar``), for one request alone.
+
+        Built per request (10 ms for the notes' network, 80 ms at the limit), so no two tabs
+        share its grads and none waits for another, and a model replaced by its stepped
+        version is never read from an old copy. ApiError 422 for a model past the limits of
+        ``NUDGES_MAX_WIDTH`` neurons a layer or ``NUDGES_MAX_PARAMETERS`` weights.
+        """
         model, _ = self.model(name)
         key = self.default if name is None else name
-        with self._data_lock:
-            cached = self._scalar.get(key)
-            if cached is None or cached[0] is not model:
-                cached = self._scalar[key] = (model, model.to_scalar())
-            return cached[1]
+        widest, count = max(model.sizes[1:]), model.num_parameters()
+        if widest > NUDGES_MAX_WIDTH or count > NUDGES_MAX_PARAMETERS:
+            raise ApiError(
+                422,
+                f"model {key!r} ({'-'.join(map(str, model.sizes))}, {count:,} weights) is too large for the scalar "
+                f"engine's nudges: at most {NUDGES_MAX_WIDTH} neurons a layer and {NUDGES_MAX_PARAMETERS:,} weights",
+            )
+        return model.to_scalar()
 
     def training_images(self) -> tuple[np.ndarray, np.ndarray]:
         """The bundled MNIST training set, loaded once: images (60000, 28, 28) uint8, labels (60000,)."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...digits.fast import FastMLP
 from ...engine import Value
+from ...init import ACTIVATIONS
 from ...losses import mse
 from ...nn import MLP
 from ...optim import SGD
@@ -50,8 +51,8 @@ def parse_toy(body: Any) -> dict[str, Any]:
     s = {**TOY_DEFAULTS, **body}
     if s["dataset"] not in ("moons", "xor"):
         raise ConfigError(f"dataset must be moons or xor, got {s['dataset']!r}")
-    if s["activation"] not in ("relu", "tanh", "sigmoid"):
-        raise ConfigError(f"activation must be relu, tanh or sigmoid, got {s['activation']!r}")
+    if s["activation"] not in ACTIVATIONS:
+        raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {s['activation']!r}")
     if s["loss"] not in ("hinge", "mse"):
         raise ConfigError(f"loss must be hinge or mse, got {s['loss']!r}")
     hidden = s["hidden"]

@@ -10,13 +10,16 @@ watches the same job through one Server-Sent Events stream.
     POST /control    {lr?, batch_size?, pace?}: used from the next batch on (pace: steps a second,
                      0.1 to 1000, or null for full speed)
     GET  /status     ?since=N: the job's state as JSON (per-batch costs from N on)
-    GET  /events     the same state as an SSE "state" event every 0.2 s; the stream closes after
-                     10 s and the browser reconnects (?until=end: stay open until the job ends)
+    GET  /events     the same state as SSE "state" events, looked at every 0.2 s: the first
+                     the whole state ("full": true), then only what changed (new costs, a new
+                     view, the status...), nothing while nothing changes but a keep-alive
+                     comment every 15 s (?until=end: close when the job ends)
     GET  /model.npz  the last trained model, the file ``python -m microgrid train`` writes
-    GET  /options    the presets, the limits and the defaults, for the page's form
+    GET  /options    the presets (and a line on each), the limits and the defaults, for the page's form
 
-Errors are one line, ``{"error": "..."}``: 400 bad JSON, 413 too large, 409 a job is
-already running (or none is), 422 a setting out of range (named), 404 no model yet.
+Errors are one line, ``{"error": "..."}`` (an ApiError, answered by :mod:`.gate`'s handler):
+400 bad JSON, 413 too large, 409 a job is already running (or none is), 422 a setting out
+of range (named: a ConfigError), 404 no model yet.
 ``learn_routes(app_state)`` is the web app's part: these routes under /api/train and the
 panel alone at /learn; ``static/learn.js`` adds the panel to the app's page.
 """
@@ -24,6 +27,7 @@ panel alone at /learn; ``static/learn.js`` adds the panel to the app's page.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import threading
 import time
@@ -39,42 +43,62 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ...digits.data import MNIST_SHA256, Dataset, load_mnist
 from ...digits.fast import FastMLP
-from ...digits.train import PRESETS, TrainConfig
+from ...digits.train import PRESET_SUMMARIES, PRESETS, TrainConfig
+from .api_helpers import query_integer, read_json
+from .errors import ApiError
 from .toy_job import TOY_DEFAULTS, ToyJob, parse_toy
-from .training_config import LIMITS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, ConfigError, parse_config, parse_controls
+from .training_config import CHOICES, LIMITS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, parse_config, parse_controls
 from .training_job import TrainingJob
 from .training_report import model_bytes
 
 __all__ = ["TrainingState", "training_routes", "learn_page_routes", "learn_routes", "STATIC"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BODY = 64 * 1024
+KEEP_MODELS = 5  # trained models kept (in the draw panel's list, downloadable); older ones are freed
 EVENT_INTERVAL = 0.2  # seconds between two events of the stream
 # A stream ends after this long and the page's EventSource reconnects RECONNECT_MS later (and
-# is sent the whole state again): an open stream never keeps a stopping server waiting longer.
-STREAM_SECONDS, RECONNECT_MS = 10.0, 300
+# is sent the whole state again); a stopping server ends open streams at once (uvicorn's
+# graceful-shutdown timeout). While nothing changes, a comment every KEEP_ALIVE_SECONDS.
+STREAM_SECONDS, RECONNECT_MS, KEEP_ALIVE_SECONDS = 600.0, 300, 15.0
+
+
+def changes(payload: dict[str, Any], last: dict[str, Any]) -> dict[str, Any]:
+    """What of ``payload`` (a job's snapshot) differs from ``last`` (updated to it): {} for nothing.
+
+    The first answer for an empty ``last`` is the whole payload with ``"full": true``; later
+    ones hold only the keys whose values changed, and ``costs`` only when it has new values.
+    """
+    full = not last
+    news = {key: value for key, value in payload.items() if full or key not in last or last[key] != value}
+    if not full and not news.get("costs", {"values": [1]})["values"]:
+        del news["costs"]
+    last.update({key: copy.copy(value) for key, value in payload.items()})  # a job appends to its lists
+    return {"full": True, **news} if full else news
 
 
 class TrainingState:
-    """The server's one training slot, its data, and the models it trained.
+    """The server's one training slot, its data, and the models it trained (the last ``KEEP_MODELS``).
 
     Args:
         data_dir: a directory of IDX files (the server's ``--data``); None: the bundled MNIST.
         add_model: called with (name, model, meta) when a job ends with a model, so the
             rest of the app (the draw panel) can use it at once.
+        remove_model: called with a name when that model is no longer kept (it is freed).
     """
 
     def __init__(
         self,
         data_dir: str | Path | None = None,
         add_model: Callable[[str, FastMLP, dict[str, Any]], None] | None = None,
+        remove_model: Callable[[str], None] | None = None,
     ) -> None:
         self.data_dir = None if data_dir is None else Path(data_dir)
-        self.add_model = add_model
+        self.add_model, self.remove_model = add_model, remove_model
         self.job: TrainingJob | ToyJob | None = None
-        self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}
+        self.models: dict[str, tuple[FastMLP, dict[str, Any]]] = {}  # oldest first
         self.last_model: str | None = None
         self.jobs = 0  # jobs started so far; each job's number tells a page which job an event is about
+        self.trained = 0  # models trained so far: trained-1, trained-2, ...
         self._data: Dataset | None = None
         self._lock = threading.Lock()
 
@@ -91,10 +115,19 @@ class TrainingState:
         return {"source": str(self.data_dir)}
 
     def keep_model(self, model: FastMLP, meta: dict[str, Any]) -> str:
-        """Register a trained model as trained-1, trained-2, ...; returns its name."""
-        name = f"trained-{len(self.models) + 1}"
-        self.models[name] = (model, meta)
-        self.last_model = name
+        """Register a trained model as trained-1, trained-2, ... and forget all but the last
+        ``KEEP_MODELS``; returns its name."""
+        with self._lock:
+            self.trained += 1
+            name = f"trained-{self.trained}"
+            self.models[name] = (model, meta)
+            self.last_model = name
+            dropped = list(self.models)[:-KEEP_MODELS]
+            for old in dropped:
+                del self.models[old]
+        for old in dropped:
+            if self.remove_model is not None:
+                self.remove_model(old)
         if self.add_model is not None:
             try:
                 self.add_model(name, model, meta)
@@ -110,57 +143,19 @@ class TrainingState:
             job.join(timeout)
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _body(request: Request) -> Any:
-    """The request's JSON body ({} when empty); _BadRequest (413, 400) when too large or not JSON."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise _BadRequest(f"the request body is {len(raw)} bytes, more than the limit of {MAX_BODY}", 413)
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise _BadRequest(f"the request body is not valid JSON: {err}", 400) from None
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _handler(fn: Callable[..., Any]) -> Callable[[Request], Any]:
-    """Turn _BadRequest and ConfigError into one-line JSON errors."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            response: Response = await fn(request)
-            return response
-        except _BadRequest as err:
-            return _error(str(err), err.status)
-        except ConfigError as err:
-            return _error(str(err), 422)
-
-    return endpoint
-
-
-def _busy(job: TrainingJob | ToyJob) -> JSONResponse:
+def _busy(job: TrainingJob | ToyJob) -> ApiError:
     what = "an MNIST training job" if job.kind == "mnist" else "a toy training job"
     where = f"epoch {max(job.epoch, 1)} of {job.config.epochs}" if isinstance(job, TrainingJob) else f"step {job.step}"
-    return _error(f"{what} is already running ({where}): stop it first, or watch it in this tab", 409)
+    return ApiError(409, f"{what} is already running ({where}): stop it first, or watch it in this tab")
 
 
 def training_routes(state: TrainingState) -> list[BaseRoute]:
     """The /api/train routes (mount them with ``Mount("/api/train", routes=...)``)."""
 
     async def start(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request, empty={})
         if state.job is not None and state.job.running:
-            return _busy(state.job)
+            raise _busy(state.job)
         data = await run_in_threadpool(state.dataset)
         nin = int(data.train_images[0].size)
         config, live_views = parse_config(
@@ -171,16 +166,16 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
             lambda: TrainingJob(config, data, state.data_info(), live_views=live_views, on_model=state.keep_model)
         )
         if state.job is not None and state.job.running:  # another start won the race meanwhile
-            return _busy(state.job)
+            raise _busy(state.job)
         state.jobs += 1
         job.number, state.job = state.jobs, job
         job.start()
         return JSONResponse({"status": "started", "job": job.number, "config": asdict(config)})
 
     async def toy(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json(request, empty={})
         if state.job is not None and state.job.running:
-            return _busy(state.job)
+            raise _busy(state.job)
         job = ToyJob(parse_toy(body))
         state.jobs += 1
         job.number, state.job = state.jobs, job
@@ -189,11 +184,12 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
     def control(action: str) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
+            body = await read_json(request, empty={})
             job = state.job
             if job is None or not job.running:
-                return _error(f"no training job is running to {action}", 409)
+                raise ApiError(409, f"no training job is running to {action}")
             if action == "control":
-                job.change(parse_controls(await _body(request)))
+                job.change(parse_controls(body))
             else:
                 getattr(job, {"step": "step_once"}.get(action, action))()
             return JSONResponse({"status": job.status, "action": action})
@@ -201,30 +197,34 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         return endpoint
 
     async def status(request: Request) -> Response:
+        since = query_integer(request, "since", 0)
         job = state.job
         if job is None:
             return JSONResponse({"status": "idle"})
-        try:
-            since = max(0, int(request.query_params.get("since", "0")))
-        except ValueError:
-            return _error(f"since must be a whole number, got {request.query_params['since']!r}", 400)
         return JSONResponse(job.snapshot(since))
 
     async def events(request: Request) -> Response:
         until_end = request.query_params.get("until") == "end"
 
         async def stream() -> Any:
-            seen, sent = None, 0
-            next_event = opened = time.monotonic()
+            seen: Any = False
+            sent, last = 0, dict[str, Any]()
+            next_event = opened = quiet_since = time.monotonic()
             yield f"retry: {RECONNECT_MS}\n\n"
             while until_end or time.monotonic() - opened < STREAM_SECONDS:
                 job = state.job
-                if job is not seen:
-                    seen, sent = job, 0
+                if job is not seen:  # a new job (or the first look): the whole state
+                    seen, sent, last = job, 0, {}
                 payload: dict[str, Any] = {"status": "idle"} if job is None else job.snapshot(sent)
                 if job is not None:
                     sent += len(payload["costs"]["values"])
-                yield f"event: state\ndata: {json.dumps(payload)}\n\n"
+                news = changes(payload, last)
+                if news:
+                    yield f"event: state\ndata: {json.dumps(news)}\n\n"
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
+                    yield ": keep-alive\n\n"
+                    quiet_since = time.monotonic()
                 if until_end and (job is None or not job.running):
                     return
                 # on a fixed clock, so the time a snapshot takes does not add up between events
@@ -237,7 +237,7 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
 
     async def download(request: Request) -> Response:
         if state.last_model is None:
-            return _error("no trained model yet: train one first", 404)
+            raise ApiError(404, "no trained model yet: train one first")
         model, meta = state.models[state.last_model]
         content = await run_in_threadpool(model_bytes, model, meta)
         filename = f"microgrid-{state.last_model}.npz"
@@ -251,21 +251,23 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         limits = {k: {"low": low, "high": high, "low_allowed": closed} for k, (low, high, closed) in LIMITS.items()}
         return JSONResponse({
             "presets": PRESETS,
+            "preset_summaries": PRESET_SUMMARIES,
+            "choices": CHOICES,
             "defaults": {**asdict(TrainConfig()), "epochs": 1},
             "limits": {**limits, "hidden_layers": MAX_HIDDEN_LAYERS, "layer_size": MAX_LAYER_SIZE},
             "toy_defaults": TOY_DEFAULTS,
         })  # fmt: skip
 
     routes: list[BaseRoute] = [
-        Route("/start", _handler(start), methods=["POST"]),
-        Route("/toy", _handler(toy), methods=["POST"]),
+        Route("/start", start, methods=["POST"]),
+        Route("/toy", toy, methods=["POST"]),
         Route("/status", status, methods=["GET"]),
         Route("/events", events, methods=["GET"]),
         Route("/model.npz", download, methods=["GET"]),
         Route("/options", options, methods=["GET"]),
     ]
     for action in ("pause", "resume", "step", "stop", "control"):
-        routes.append(Route(f"/{action}", _handler(control(action)), methods=["POST"]))
+        routes.append(Route(f"/{action}", control(action), methods=["POST"]))
     return routes
 
 
@@ -286,6 +288,9 @@ def learn_routes(app_state: Any) -> list[BaseRoute]:
     model a job trains (so the draw panel can use it at once), and its ``data_dir``, if it
     has one, is the data to train on (the bundled MNIST otherwise).
     """
-    training = TrainingState(getattr(app_state, "data_dir", None), getattr(app_state, "add_model", None))
+    training = TrainingState(
+        getattr(app_state, "data_dir", None), getattr(app_state, "add_model", None),
+        getattr(app_state, "remove_model", None),
+    )  # fmt: skip
     app_state.training = training
     return [Mount("/api/train", routes=training_routes(training)), *learn_page_routes()]

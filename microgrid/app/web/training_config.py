@@ -19,13 +19,15 @@ import math
 from dataclasses import fields
 from typing import Any
 
-from ...digits.train import PRESETS, TrainConfig
+from ...digits.train import CHOICES, PRESETS, TrainConfig
+from .errors import ApiError
 
-__all__ = ["ConfigError", "LIMITS", "parse_config", "parse_controls", "MAX_HIDDEN_LAYERS", "MAX_LAYER_SIZE"]
+__all__ = [
+    "ConfigError", "LIMITS", "CHOICES", "parse_config", "parse_controls", "MAX_HIDDEN_LAYERS", "MAX_LAYER_SIZE",
+]  # fmt: skip
 
 MAX_HIDDEN_LAYERS = 4
 MAX_LAYER_SIZE = 1024
-ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear")
 
 # name: (low, high, low is allowed) for the numeric settings
 LIMITS: dict[str, tuple[float, float, bool]] = {
@@ -39,21 +41,16 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "seed": (0, 2**31 - 1, True),
     "pace": (0.1, 1000.0, True),  # steps per second while training (a control, not a TrainConfig field)
 }
-CHOICES: dict[str, tuple[str, ...]] = {
-    "activation": ACTIVATIONS,
-    "output_activation": ACTIVATIONS,
-    "loss": ("mse", "cross_entropy"),
-    "optimizer": ("sgd", "adam"),
-    "init": ("default", "normal", "uniform"),
-    "dtype": ("float32", "float64"),
-}
 INTEGERS = ("batch_size", "epochs", "augment", "seed", "limit")
 # settings of the panel itself, not of TrainConfig
 PANEL = ("preset", "views")
 
 
-class ConfigError(ValueError):
-    """A setting is unknown or out of range; the message is one line naming it."""
+class ConfigError(ApiError, ValueError):
+    """A setting is unknown or out of range; the message is one line naming it (answered 422)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(422, message)
 
 
 def _number(name: str, value: Any) -> float:
@@ -113,16 +110,13 @@ def parse_config(body: Any, *, nin: int = 784, classes: int = 10, train_size: in
     values: dict[str, Any] = {}
     preset = body.get("preset")
     if preset is not None:
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
         values.update(PRESETS[preset])
     values.update({k: v for k, v in body.items() if k not in PANEL})
     for name, value in list(values.items()):
         if name in LIMITS:
             values[name] = _check_number(name, value)
-        elif name in CHOICES and not (name == "output_activation" and value is None):
-            if value not in CHOICES[name]:
-                raise ConfigError(f"{name} must be one of {', '.join(CHOICES[name])}, got {value!r}")
         elif name == "sizes":
             values[name] = _check_sizes(value, nin, classes)
         elif name == "limit" and value is not None:

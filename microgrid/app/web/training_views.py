@@ -20,23 +20,16 @@ layer l owns a (fan_in + 1, fan_out) block ``[W^T; b]``.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ...digits.data import PIXEL_SCALE
 from ...digits.fast import FastMLP
+from ...digits.fast_kernels import activate
 
 __all__ = ["cost_surface", "surface_costs", "path_directions", "gradient_comparison", "first_layer_images"]
-
-_ACTIVATE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # the logistic function, without overflow
-    "relu": lambda z: np.maximum(z, 0.0),
-    "tanh": np.tanh,
-    "linear": lambda z: z,
-}
-
 
 def _blocks(model: FastMLP, flat: np.ndarray) -> list[np.ndarray]:
     """The flat vector (P,) cut into the layers' (fan_in + 1, fan_out) blocks [W^T; b]."""
@@ -83,10 +76,10 @@ def surface_costs(
     a = np.asarray(alphas, np.float64)[:, None, None]  # one row of the grid at a time: (len(alphas), n, k)
     out = np.empty((len(betas), len(alphas)))
     for i, b in enumerate(betas):
-        h = _ACTIVATE[acts[0]](first[0] + a * first[1] + b * first[2])
+        h = activate(acts[0], first[0] + a * first[1] + b * first[2])
         for layer in range(1, len(w)):
             block = w[layer] + a * d[layer] + b * e[layer]  # (len(alphas), fan_in + 1, fan_out)
-            h = _ACTIVATE[acts[layer]](h @ block[:, :-1] + block[:, -1:])
+            h = activate(acts[layer], h @ block[:, :-1] + block[:, -1:])
         out[i] = [_cost(rows, labels, loss) for rows in h]
     return out
 

@@ -1,7 +1,10 @@
 // The training panel: sends the settings, listens to /api/train/events, draws what arrives.
-// Every number comes from the server (microgrid in Python); this file only draws.
+// Every number comes from the server (microgrid in Python); this file only draws. Requests go
+// through api.js (the page's one fetch helper); pictures through paint.js.
 
+import { getJSON, onModelsChanged, postJSON, state as pageState } from "./api.js";
 import { LEARN_HTML } from "./learn_markup.js";
+import { greyImage, signedColour } from "./paint.js";
 
 const $ = (id) => document.getElementById("learn-" + id);
 const API = "/api/train";
@@ -13,16 +16,25 @@ let shownMessage = "";     // the job's last message written under the buttons
 
 // POST to the API; a refusal's one line goes under the buttons that sent it (where).
 async function post(path, body, where = "message") {
-  const response = await fetch(API + path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body || {}),
-  });
-  const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  let answer;
+  try { answer = await postJSON(API + path, body || {}); } catch (err) { answer = { error: err.message }; }
   const message = $(where);
   message.textContent = answer.error || "";
   message.classList.toggle("learn-error", Boolean(answer.error));
   return answer;
+}
+
+// The recipe menu (the presets of python -m microgrid train) and the activations, as the server lists them.
+function fillRecipes(options) {
+  const menu = $("preset");
+  for (const name of Object.keys(options.presets)) {
+    const summary = options.preset_summaries[name];
+    menu.append(new Option(summary ? `${name}: ${summary}` : name, name));
+  }
+  menu.value = "notes" in options.presets ? "notes" : "";
+  for (const id of ["activation", "output_activation"]) {
+    for (const name of options.choices[id]) $(id).append(new Option(name, name));
+  }
 }
 
 function settings() {
@@ -117,25 +129,17 @@ function runningMean(values, k) {
 
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
-// Weights in [-1, 1] as red (positive) / blue (negative) over white: RdBu's ends, as the
-// figures and the other panels draw weights.
-const RED = [178, 24, 43], BLUE = [33, 102, 172];
+// Weights in [-1, 1] as red (positive) / blue (negative) over white: paint.js's colours, as the
+// figures and the other panels draw weights (int8 values, 127 the neuron's largest).
 function weightImage(canvas, values, side) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const v = values[i] / 127, m = Math.min(1, Math.abs(v));
-    const ends = v >= 0 ? RED : BLUE;
-    img.data.set([...ends.map((c) => Math.round(255 * (1 - m) + c * m)), 255], i * 4);
-  }
+  for (let i = 0; i < side * side; i++) img.data.set([...signedColour(values[i] / 127), 255], i * 4);
   ctx.putImageData(img, 0, 0);
 }
 
-function digitImage(canvas, pixels) {
-  const ctx = canvas.getContext("2d"), img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) { const g = 255 - pixels[i]; img.data.set([g, g, g, 255], i * 4); }
-  ctx.putImageData(img, 0, 0);
-}
+// A misread test digit, dark ink on white (pixels: 784 bytes, 255 the darkest ink).
+const digitImage = (canvas, pixels) => greyImage(canvas, Array.from(pixels, (p) => 1 - p / 255));
 
 // viridis-like: 0 dark purple .. 1 yellow
 function colormap(t) {
@@ -321,9 +325,17 @@ function show(state) {
   }
 }
 
+// The stream sends the whole state first ("full"), then only what changed: merged here.
+let current = {};
 function listen() {
   const source = new EventSource(API + "/events");
-  source.addEventListener("state", (event) => show(JSON.parse(event.data)));
+  source.addEventListener("state", (event) => {
+    const news = JSON.parse(event.data);
+    if (news.full) current = {};
+    Object.assign(current, news);
+    if (!news.costs) current.costs = { start: costs.length, values: [] };  // no new cost this time
+    show(current);
+  });
 }
 
 function switchMode(toy) {
@@ -338,17 +350,15 @@ panel.className = "panel learn";
 panel.innerHTML = LEARN_HTML;
 (document.getElementById("panels") || document.body).append(panel);
 
-// In the app's page, a new model goes into the model menu of the other panels.
+// In the app's page (whose panels listed the models), a new model goes into their model menus.
 async function modelsChanged() {
-  if (!document.querySelector('script[src="/static/app.js"]')) return;  // learn.html alone: no other panels
-  try {
-    const api = await import("./api.js");
-    await api.onModelsChanged();
-  } catch (err) { console.warn("could not refresh the model menu:", err); }
+  if (!pageState.models.length) return;  // learn.html alone: no other panels, no model menu
+  try { await onModelsChanged(); } catch (err) { console.warn("could not refresh the model menu:", err); }
 }
 
 async function main() {
-  const options = await fetch(API + "/options").then((r) => r.json());
+  const options = await getJSON(API + "/options");
+  fillRecipes(options);
   fillFromPreset(options.presets, $("preset").value);
   $("preset").addEventListener("change", () => fillFromPreset(options.presets, $("preset").value));
   $("settings").addEventListener("input", (e) => { if (!["learn-preset", "learn-epochs", "learn-seed", "learn-views"].includes(e.target.id)) $("preset").value = ""; });

@@ -14,16 +14,11 @@ export const LEARN_HTML = `
     <form id="learn-settings" autocomplete="off">
       <label>Recipe <select name="preset" id="learn-preset">
         <option value="">my own settings</option>
-        <option value="notes" selected>notes: 784-16-16-10, sigmoid, MSE, SGD (96%)</option>
-        <option value="notes-plain">notes-plain: the notes' recipe exactly (94%)</option>
-        <option value="notes-best">notes-best: same layers, relu, cross-entropy, Adam (96.4%)</option>
-        <option value="best">best: 784-256-10, relu, Adam, 98% after 4 epochs</option>
       </select></label>
       <label>Layers <input name="sizes" id="learn-sizes" value="784-16-16-10" title="784, up to 4 hidden layers of 1 to 1024 neurons, 10"></label>
-      <label>Activation <select name="activation" id="learn-activation">
-        <option>sigmoid</option><option>relu</option><option>tanh</option><option>linear</option></select></label>
+      <label>Activation <select name="activation" id="learn-activation"></select></label>
       <label>Output <select name="output_activation" id="learn-output_activation">
-        <option value="">same</option><option>sigmoid</option><option>linear</option><option>relu</option><option>tanh</option></select></label>
+        <option value="">same</option></select></label>
       <label>Cost <select name="loss" id="learn-loss">
         <option value="mse">MSE (the notes')</option><option value="cross_entropy">cross-entropy</option></select></label>
       <label>Optimizer <select name="optimizer" id="learn-optimizer">
