@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from ...digits.blas_threads import blas_threads
 from ...digits.data import PIXEL_SCALE
 from ...digits.example_gradient import example_gradients
 from ...digits.fast import FastMLP
@@ -189,13 +190,16 @@ def views_routes(state: AppState) -> list[BaseRoute]:
         found = mnist_job()
 
         def work() -> dict[str, Any]:
-            model = copy.deepcopy(found.model)  # the weights as they are now
+            with blas_threads(1):  # small products: spare threads would fight a running training's
+                return sliced(copy.deepcopy(found.model))  # the weights as they are now
+
+        def sliced(model: FastMLP) -> dict[str, Any]:
             tracker = found.views.curvature
             pixels, labels, loss = tracker.pixels, tracker.labels, found.config.loss
             if along == "path":
                 with np.errstate(over="ignore", invalid="ignore"):
-                    sliced = cost_surface(model, list(found._path), pixels, labels, loss)
-                return {"along": along, "step": found.step, **sliced}
+                    along_path = cost_surface(model, list(found._path), pixels, labels, loss)
+                return {"along": along, "step": found.step, **along_path}
             with np.errstate(over="ignore", invalid="ignore"):
                 values, vectors = tracker.estimate(model, iterations=60, tol=1e-6)
                 directions = (vectors[:, 0], vectors[:, 1])

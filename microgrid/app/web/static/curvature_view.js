@@ -7,7 +7,7 @@ import { legend, linePlot } from "./views_plot.js";
 
 const SERIES = [
   { label: "learning rate lr", colour: "#e69f00" },
-  { label: "2 / λmax: past it, a step overshoots along the steepest direction", colour: "#6a3d9a", dash: true },
+  { label: "2 / λmax (one dot per estimate): past it, a step overshoots along the steepest direction", colour: "#6a3d9a", dash: true, dots: true },
 ];
 
 export function curvaturePanel() {

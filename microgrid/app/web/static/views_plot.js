@@ -44,6 +44,7 @@ export function linePlot(svg, series, { logY = false, width = 520, height = 220,
     if (s.dash) line.setAttribute("stroke-dasharray", "5 4");
     line.dataset.series = s.label;
     svg.append(line);
+    if (s.dots) for (const [x, y] of shown) svg.append(svgEl("circle", { cx: X(x), cy: Y(y), r: 3, fill: s.colour }));
   }
 }
 

@@ -1,0 +1,66 @@
+"""Screenshots of the views of issue 25 (docs/images/live-views-*.png), taken by docs/live_pictures.py.
+
+``views_pictures(page, out)`` drives the page as a learner would, after live_pictures has
+drawn a 3 on the notes' network: opens a matrix cell of that 3's dC0/dW(1), climbs the
+gradient to a 3 and feeds noise, trains notes-plain for 3 epochs with lambda_max on, slices the
+cost surface along the top two Hessian directions, scrubs the replay to an early step, and
+presses the learning-rate mistake. Returns the names written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+NAMES = ("matrix", "ascent", "curvature", "replay", "mistakes")
+
+
+def _shot(page: Page, selector: str, out: Path, name: str) -> None:
+    page.locator(selector).scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    page.locator(selector).screenshot(path=str(out / f"live-views-{name}.png"))
+
+
+def views_pictures(page: Page, out: Path) -> list[str]:
+    """The five screenshots, on the page's notes' network with a drawn digit in state.image."""
+    page.click("#matrix-drawing")
+    page.wait_for_selector("#matrix-canvas[data-layer='1']")
+    box = page.locator("#matrix-canvas").bounding_box()
+    assert box is not None
+    # neuron 5's picture (second row, second column), a pixel in the middle of the digit
+    scale = box["width"] / (4 * 84 + 3 * 6)
+    page.mouse.click(box["x"] + (90 + 14 * 3) * scale, box["y"] + (90 + 12 * 3) * scale)
+    page.wait_for_selector("#cell-product")
+    _shot(page, "#matrix", out, "matrix")
+
+    page.select_option("#ascent-digit", "3")
+    page.click("#ascent-run")
+    page.wait_for_function("Number(document.querySelector('#ascent-status').dataset.steps) >= 150", timeout=60_000)
+    page.click("#noise-run")
+    page.wait_for_selector("#noise-status[data-digit]")
+    _shot(page, "#ascent", out, "ascent")
+
+    page.check("#curvature-on")
+    page.evaluate(
+        "fetch('/api/train/start', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+        " body: JSON.stringify({preset: 'notes-plain', epochs: 3})})"
+    )
+    page.wait_for_function(
+        "fetch('/api/train/status').then(r => r.json()).then(s => s.status === 'done')", polling=500, timeout=300_000
+    )
+    page.wait_for_timeout(1500)  # the plot's next poll
+    page.click("#surface-hessian")
+    page.wait_for_selector("#surface-canvas[data-along=hessian]", timeout=60_000)
+    _shot(page, "#curvature", out, "curvature")
+
+    page.click("#replay-load")
+    page.wait_for_selector("#replay-where[data-step]")
+    page.locator("#replay-slider").evaluate("e => { e.value = '12'; e.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("document.querySelector('#replay-where').textContent.startsWith('snapshot 13 ')")
+    _shot(page, "#replay", out, "replay")
+
+    page.click("#mistakes button[data-lesson=lr]")
+    page.wait_for_selector("#mistakes[data-lesson=lr]", timeout=60_000)
+    _shot(page, "#mistakes", out, "mistakes")
+    return [f"live-views-{n}.png" for n in NAMES]
