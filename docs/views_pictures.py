@@ -9,11 +9,23 @@ presses the learning-rate mistake. Returns the names written.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page
 
 NAMES = ("matrix", "ascent", "curvature", "replay", "mistakes")
+
+
+def wait_for_api(page: Page, path: str, condition: str, timeout: float = 300.0) -> dict:
+    """Poll GET ``path`` from the page until the JavaScript ``condition`` on its answer ``r`` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = page.evaluate(f"fetch('{path}').then(r => r.json())")
+        if page.evaluate(f"r => Boolean({condition})", answer):
+            return answer
+        page.wait_for_timeout(300)
+    raise TimeoutError(f"{path} never satisfied {condition}")
 
 
 def _shot(page: Page, selector: str, out: Path, name: str) -> None:
@@ -28,9 +40,12 @@ def views_pictures(page: Page, out: Path) -> list[str]:
     page.wait_for_selector("#matrix-canvas[data-layer='1']")
     box = page.locator("#matrix-canvas").bounding_box()
     assert box is not None
-    # neuron 5's picture (second row, second column), a pixel in the middle of the digit
+    # the cell of largest size: its neuron's picture, its pixel
+    j = int(page.get_attribute("#matrix-canvas", "data-strongest-j") or 0)
+    k = int(page.get_attribute("#matrix-canvas", "data-strongest-k") or 0)
     scale = box["width"] / (4 * 84 + 3 * 6)
-    page.mouse.click(box["x"] + (90 + 14 * 3) * scale, box["y"] + (90 + 12 * 3) * scale)
+    x, y = (j % 4) * 90 + (k % 28 + 0.5) * 3, (j // 4) * 90 + (k // 28 + 0.5) * 3
+    page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
     page.wait_for_selector("#cell-product")
     _shot(page, "#matrix", out, "matrix")
 
@@ -42,13 +57,12 @@ def views_pictures(page: Page, out: Path) -> list[str]:
     _shot(page, "#ascent", out, "ascent")
 
     page.check("#curvature-on")
-    page.evaluate(
-        "fetch('/api/train/start', {method: 'POST', headers: {'Content-Type': 'application/json'},"
-        " body: JSON.stringify({preset: 'notes-plain', epochs: 3})})"
-    )
-    page.wait_for_function(
-        "fetch('/api/train/status').then(r => r.json()).then(s => s.status === 'done')", polling=500, timeout=300_000
-    )
+    post = "([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'}, body})"
+    page.evaluate(post, ["/api/train/start", '{"preset": "notes-plain", "epochs": 6}'])
+    # in epoch 4, a learning rate 1.5 times past the limit the estimates show
+    rows = wait_for_api(page, "/api/views/curvature", "r.rows.length >= 4 && r.step > 1800")["rows"]
+    page.evaluate(post, ["/api/train/control", f'{{"lr": {min(1.5 * rows[-1]["limit"], 90):.2f}}}'])
+    wait_for_api(page, "/api/train/status", "r.status === 'done'")
     page.wait_for_timeout(1500)  # the plot's next poll
     page.click("#surface-hessian")
     page.wait_for_selector("#surface-canvas[data-along=hessian]", timeout=60_000)

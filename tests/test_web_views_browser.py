@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,9 @@ if not CHROMIUM.exists():
                 allow_module_level=True)  # fmt: skip
 
 from web_server import launched_chromium, running_server  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+from views_pictures import wait_for_api  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.digits.data import PIXEL_SCALE, load_mnist  # noqa: E402
@@ -129,9 +133,7 @@ def test_curvature_replay_and_the_hessian_slice_of_a_run(page, tmp_path):
     started = post(page, "/api/train/start", {"preset": "notes-plain", "epochs": 2, "limit": 30000, "seed": 3})
     assert started["status"] == "started", started
     page.wait_for_function("Number(document.querySelector('#curvature-now').dataset.rows) >= 1", timeout=120_000)
-    page.wait_for_function(
-        "fetch('/api/train/status').then(r => r.json()).then(s => s.status === 'done')", polling=500, timeout=120_000
-    )
+    wait_for_api(page, "/api/train/status", "r.status === 'done'", timeout=120)
     rows = page.evaluate("fetch('/api/views/curvature').then(r => r.json())")["rows"]
     assert all(row["limit"] == pytest.approx(2 / row["lambda_max"]) for row in rows)
     # the slice along the top two Hessian directions, at the final weights: lambda_1 by another method

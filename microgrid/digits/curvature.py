@@ -22,6 +22,7 @@ direction by (1 - lr lambda_max), which grows once lr > 2 / lambda_max.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -165,7 +166,8 @@ class CurvatureTracker:
     training data, warm-started from the last directions, so a few subspace-iteration steps
     per estimate keep up with the moving weights) with as many Hessian-vector products as
     keep the time spent within ``share`` of ``training_seconds``; ``history`` holds one row
-    per estimate: {"step", "lambda_max", "lambda_2", "lr", "limit" (= 2 / lambda_max)}.
+    per estimate: {"step", "lambda_max", "lambda_2", "lr", "limit" (= 2 / lambda_max), "cost" (the
+    batch's, as given)}.
     """
 
     def __init__(
@@ -199,7 +201,7 @@ class CurvatureTracker:
         self.directions = vectors
         return values[:2], vectors[:, :2]
 
-    def maybe(self, model: FastMLP, step: int, lr: float, training_seconds: float) -> bool:
+    def maybe(self, model: FastMLP, step: int, lr: float, training_seconds: float, cost: float = math.nan) -> bool:
         """Estimate now if the budget allows (12 subspace steps, 6 once warm); True when a row was added."""
         available = self.share * training_seconds - self.spent
         iterations = min(6 if self.history else 12, int(available / (3 * self.per_product)))
@@ -212,7 +214,7 @@ class CurvatureTracker:
         top = float(values[0])
         self.history.append({
             "step": step, "lambda_max": top, "lambda_2": float(values[1]), "lr": lr,
-            "limit": 2.0 / top if top > 0 else float("inf"),
+            "limit": 2.0 / top if top > 0 else float("inf"), "cost": cost,
         })  # fmt: skip
         return True
 

@@ -206,6 +206,7 @@ def views_routes(state: AppState) -> list[BaseRoute]:
                 center = float(surface_costs(model, directions, [0.0], [0.0], pixels, labels, loss)[0, 0])
                 # far enough that the top direction's parabola, (lambda/2) r^2, rises by about the cost itself
                 reach = 1.5 * float(np.sqrt(2.0 * max(center, 0.05) / max(abs(values[0]), 1e-6)))
+                reach = min(reach, 0.5 * float(np.linalg.norm(model.flat_parameters()[0].data)))  # a flat region
                 grid = np.linspace(-reach, reach, SURFACE_POINTS)
                 cost = surface_costs(model, directions, grid, grid, pixels, labels, loss)
             how = f"the top two Hessian directions (lambda = {values[0]:.4g}, {values[1]:.4g})"

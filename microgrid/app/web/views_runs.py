@@ -66,7 +66,7 @@ class RunViews(Hooks):
         assert isinstance(model, FastMLP)
         self.replay.add(loop.step, model.flat_parameters()[0].data, cost)
         if self.curvature_on:
-            self.curvature.maybe(model, loop.step, loop.lr, self._trained() - self.seconds)
+            self.curvature.maybe(model, loop.step, loop.lr, self._trained() - self.seconds, cost)
 
     def keep_now(self, model: FastMLP, step: int, cost: float) -> None:
         """Keep the weights of ``step`` whatever the spacing (the run ended or paused there)."""

@@ -6,8 +6,9 @@ import { cssSigned } from "./paint.js";
 import { legend, linePlot } from "./views_plot.js";
 
 const SERIES = [
-  { label: "learning rate lr", colour: "#e69f00" },
+  { label: "learning rate lr", colour: "#e69f00", stairs: true },
   { label: "2 / λmax (one dot per estimate): past it, a step overshoots along the steepest direction", colour: "#6a3d9a", dash: true, dots: true },
+  { label: "the batch's cost at each estimate", colour: "#888", dots: true },
 ];
 
 export function curvaturePanel() {
@@ -39,13 +40,17 @@ export function curvaturePanel() {
   function draw(r) {
     const lrs = r.rows.map((row) => [row.step, row.lr]);
     const limits = r.rows.filter((row) => row.limit !== null).map((row) => [row.step, row.limit]);
-    linePlot(plot, [{ ...SERIES[0], points: lrs }, { ...SERIES[1], points: limits }], { logY: true, yLabel: "lr" });
+    const costs = r.rows.filter((row) => row.cost !== null && row.cost !== undefined).map((row) => [row.step, row.cost]);
+    linePlot(plot, [{ ...SERIES[0], points: lrs }, { ...SERIES[1], points: limits }, { ...SERIES[2], points: costs }],
+      { logY: true, yLabel: "log scale" });
     const last = r.rows.at(-1);
     if (!last) { now.textContent = r.on ? "no estimate yet: the first comes once a tenth of the training time covers it" : ""; return; }
     const past = last.limit !== null && last.lr > last.limit;
+    const verdict = last.limit === null ? "λmax ≤ 0: no curvature upwards here (a flat or saddle region), no limit"
+      : past ? "lr is past 2/λmax: expect the cost to jump" : "lr is below 2/λmax";
     now.replaceChildren(el("span", { id: "curvature-last", "data-value": String(last.lambda_max),
-      text: `step ${last.step}: λmax = ${fmt(last.lambda_max)}, 2/λmax = ${fmt(last.limit)}, lr = ${fmt(last.lr)}: `
-        + (past ? "lr is past 2/λmax, expect the cost to jump" : "lr is below 2/λmax") }));
+      text: `step ${last.step}: λmax = ${fmt(last.lambda_max)}, `
+        + (last.limit === null ? "" : `2/λmax = ${fmt(last.limit)}, `) + `lr = ${fmt(last.lr)}: ${verdict}` }));
     now.dataset.rows = String(r.rows.length);
   }
 
@@ -80,7 +85,8 @@ export function curvaturePanel() {
       surfaceNote.textContent = `C(w + a d1 + b d2) at step ${r.step} on ${r.images} training images, along ${r.directions}; `
         + `a from ${fmt(r.a[0])} to ${fmt(r.a.at(-1))} across, b up. Blue: low cost, red: high (log scale, `
         + `${fmt(lo)} to ${fmt(hi)}); the dot is the current weights.`
-        + (along === "hessian" ? " Along d1 the walls are steepest: that is the direction that diverges first." : "");
+        + (along !== "hessian" ? "" : r.lambdas[0] > 0 ? " Along d1 the walls are steepest: that is the direction that diverges first."
+          : " λ1 < 0: along d1 the surface curves down (a saddle), and gradient descent moves away from it.");
       showError(error, null);
     } catch (err) { showError(error, err); }
   }

@@ -46,6 +46,11 @@ export function matrixPanel() {
         geometry = { kind: "cells", cell };
       }
       canvas.dataset.layer = String(layer);
+      let best = [0, 0];   // the largest |cell|, for a first click (and the docs' screenshot)
+      current.grad.forEach((row, j) => row.forEach((v, k) => {
+        if (Math.abs(v) > Math.abs(current.grad[best[0]][best[1]])) best = [j, k];
+      }));
+      [canvas.dataset.strongestJ, canvas.dataset.strongestK] = best.map(String);
       caption.textContent = `dC0/dW(${layer}): ${rows}×${cols}, C0 = ${fmt(current.cost, 5)}, largest |cell| `
         + `${fmt(current.scale)} (colours scaled to it); the network reads this image as ${current.digit}.`;
       detail.replaceChildren(el("p", { class: "note", text: "Click a cell of the matrix." }));
@@ -66,9 +71,20 @@ export function matrixPanel() {
     return { j: row * across + col, k: Math.floor(py / scale) * 28 + Math.floor(px / scale) };
   }
 
+  function mark(j, k) {   // a yellow square around the clicked cell
+    const ctx = canvas.getContext("2d");
+    ctx.strokeStyle = "#ffb300";
+    ctx.lineWidth = 2;
+    if (geometry.kind === "cells") { ctx.strokeRect(k * geometry.cell, j * geometry.cell, geometry.cell, geometry.cell); return; }
+    const { side, gap, across } = geometry, scale = side / 28;
+    const x = (j % across) * (side + gap) + (k % 28) * scale, y = Math.floor(j / across) * (side + gap) + Math.floor(k / 28) * scale;
+    ctx.strokeRect(x - 2, y - 2, scale + 4, scale + 4);
+  }
+
   async function open(j, k) {
     const layer = Number(layerMenu.value || 1);
     if (!current || j >= current.shape[0] || k >= current.shape[1]) return;
+    mark(j, k);
     try {
       const r = await postJSON("/api/views/cell", { model: state.model, image, label: Number(labelMenu.value), layer, j, k });
       showChain(r);

@@ -1,7 +1,7 @@
 // Replay: scrub a finished or paused MNIST run back and forth: the first layer's weights, the
 // cost and the accuracy at that step, and how the network of that step reads your digit.
 import { el, fmt, getJSON, postJSON, showError, state } from "./api.js";
-import { pictureGrid } from "./views_plot.js";
+import { linePlot, pictureGrid } from "./views_plot.js";
 
 function unpack(weights) {   // training_views.first_layer_images: int8 rows, base64
   const bytes = Uint8Array.from(atob(weights.data), (c) => c.charCodeAt(0));
@@ -16,6 +16,9 @@ export function replayPanel() {
   slider.disabled = true;
   const where = el("p", { id: "replay-where", class: "formula" });
   const pictures = el("canvas", { id: "replay-weights", class: "weights" });
+  const plot = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  plot.id = "replay-costs";
+  plot.classList.add("plot");
   const reading = el("p", { id: "replay-reading", class: "formula" });
   const error = el("p", { class: "error" });
   error.hidden = true;
@@ -25,7 +28,7 @@ export function replayPanel() {
       + "network). Train in the training panel, pause or let it finish, load it here and drag the slider: the first "
       + "layer's weights as pictures, the batch cost and the accuracy on 2,000 test images at that step, and how "
       + "the network of that step reads your drawing." }),
-    el("div", { class: "controls" }, load, slider), where,
+    el("div", { class: "controls" }, load, slider), where, plot,
     el("div", { class: "row" }, pictures, reading), error);
   let listing = null, inFlight = false, wanted = null;
 
@@ -44,6 +47,10 @@ export function replayPanel() {
         where.textContent = `snapshot ${at + 1} of ${listing.steps.length}: step ${r.step}, batch cost `
           + `${r.cost === null ? "(start)" : fmt(r.cost, 4)}, accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.test_images} test images`;
         where.dataset.step = String(r.step);
+        const costs = listing.steps.map((step, i) => [step, listing.costs[i]]).filter(([, c]) => c !== null);
+        linePlot(plot, [{ label: "batch cost", colour: "#888", points: costs },
+          { label: "here", colour: "#e69f00", dots: true, points: r.cost === null ? [] : [[r.step, r.cost]] }],
+        { yLabel: "batch cost", height: 150 });
         where.dataset.accuracy = String(r.accuracy);
         reading.textContent = r.reading ? `your digit, read by the network of step ${r.step}: ${r.reading.digit}`
           : "draw a digit in the draw panel to see how each step's network reads it";

@@ -39,8 +39,10 @@ export function linePlot(svg, series, { logY = false, width = 520, height = 220,
     const shown = s.points.slice(0, Math.max(1, Math.ceil(s.points.length * upTo)))
       .filter(([, y]) => Number.isFinite(y) && (!logY || y > 0));
     if (!shown.length) continue;
+    // s.stairs: the value holds until the next point (a setting such as lr), not a ramp
+    const corners = s.stairs ? shown.flatMap(([x, y], i) => (i ? [[x, shown[i - 1][1]], [x, y]] : [[x, y]])) : shown;
     const line = svgEl("polyline", { fill: "none", stroke: s.colour, "stroke-width": 2,
-      points: shown.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" ") });
+      points: corners.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" ") });
     if (s.dash) line.setAttribute("stroke-dasharray", "5 4");
     line.dataset.series = s.label;
     svg.append(line);
