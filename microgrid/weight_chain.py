@@ -27,19 +27,15 @@ from typing import Any
 from .engine import Value
 from .losses import cross_entropy, mse
 from .nn import MLP
-from .ops import BACKWARD
+from .ops import local_derivatives
 
 __all__ = ["ExampleGraph"]
 
 
-def _locals(node: Value) -> tuple[float, ...]:
-    """d node / d parent for each parent, by the op's own backward rule."""
-    return BACKWARD[node.op](node, 1.0)
-
-
 def _local(child: Value, parent: Value) -> float:
-    """d child / d parent along the one edge between them (summed if parent appears twice)."""
-    return math.fsum(d for p, d in zip(child.parents, _locals(child)) if p is parent)
+    """d child / d parent along the one edge between them (summed if parent appears twice), by
+    the op's own derivative rule in the engine's table."""
+    return math.fsum(d for p, d in zip(child.parents, local_derivatives(child)) if p is parent)
 
 
 class ExampleGraph:
