@@ -162,13 +162,19 @@ def views_routes(state: AppState) -> list[BaseRoute]:
         elif not on:
             found.curvature = None
 
+    def prepare(found: Any) -> None:  # a new run starts with the box as it is
+        if wanted["curvature"]:
+            switch(found, True)
+
     async def curvature(request: Request) -> JSONResponse:
+        training = getattr(state, "training", None)
+        if training is not None and prepare not in training.on_new_job:
+            training.on_new_job.append(prepare)
         if request.method == "POST":
             data = await read_json(request)
             if not isinstance(data.get("on"), bool):
                 raise ApiError(400, "'on' must be true or false")
             wanted["curvature"] = data["on"]
-        training = getattr(state, "training", None)
         found = getattr(training, "job", None)
         if found is None:
             return JSONResponse({"kind": None, "on": wanted["curvature"], "rows": [], "status": "idle"})
