@@ -1,10 +1,11 @@
 """Screenshots of the views of issue 25 (docs/images/live-views-*.png), taken by docs/live_pictures.py.
 
 ``views_pictures(page, out)`` drives the page as a learner would, after live_pictures has
-drawn a 3 on the notes' network: opens a matrix cell of that 3's dC0/dW(1), climbs the
-gradient to a 3 and feeds noise, trains notes-plain for 3 epochs with lambda_max on, slices the
-cost surface along the top two Hessian directions, scrubs the replay to an early step, and
-presses the learning-rate mistake. Returns the names written.
+drawn a 3 on the notes' network: opens the largest cell of the page's digit's dC0/dW(1),
+climbs the gradient to a 3 and feeds noise, trains the notes' recipe with lambda_max on and
+pauses it in epoch 4 (the Hessian slice there, and the replay scrubbed to the middle of the
+run so far), then sets the learning rate to 1.3 x 2/lambda_max and lets it run two more
+estimates, and presses the learning-rate mistake. Returns the names written.
 """
 
 from __future__ import annotations
@@ -56,23 +57,30 @@ def views_pictures(page: Page, out: Path) -> list[str]:
     page.wait_for_selector("#noise-status[data-digit]")
     _shot(page, "#ascent", out, "ascent")
 
+    # a healthy run of the notes' recipe with lambda_max estimates, paused in epoch 4
     page.check("#curvature-on")
     post = "([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'}, body})"
-    page.evaluate(post, ["/api/train/start", '{"preset": "notes-plain", "epochs": 6}'])
-    # in epoch 4, a learning rate 1.5 times past the limit the estimates show
-    rows = wait_for_api(page, "/api/views/curvature", "r.rows.length >= 4 && r.step > 1800")["rows"]
-    page.evaluate(post, ["/api/train/control", f'{{"lr": {min(1.5 * rows[-1]["limit"], 90):.2f}}}'])
-    wait_for_api(page, "/api/train/status", "r.status === 'done'")
-    page.wait_for_timeout(1500)  # the plot's next poll
-    page.click("#surface-hessian")
+    page.evaluate(post, ["/api/train/start", '{"preset": "notes", "epochs": 8}'])
+    wait_for_api(page, "/api/views/curvature", "r.rows.length >= 4 && r.step > 1800")
+    page.evaluate(post, ["/api/train/pause", "{}"])
+    wait_for_api(page, "/api/train/status", "r.status === 'paused'")
+    page.click("#surface-hessian")  # the slice at the healthy weights
     page.wait_for_selector("#surface-canvas[data-along=hessian]", timeout=60_000)
-    _shot(page, "#curvature", out, "curvature")
-
-    page.click("#replay-load")
+    page.click("#replay-load")  # replay the healthy run up to here, scrubbed to the middle
     page.wait_for_selector("#replay-where[data-step]")
-    page.locator("#replay-slider").evaluate("e => { e.value = '12'; e.dispatchEvent(new Event('input')); }")
-    page.wait_for_function("document.querySelector('#replay-where').textContent.startsWith('snapshot 13 ')")
+    middle = int(page.get_attribute("#replay-slider", "max") or 0) // 2
+    page.locator("#replay-slider").evaluate(f"e => {{ e.value = '{middle}'; e.dispatchEvent(new Event('input')); }}")
+    page.wait_for_function(f"document.querySelector('#replay-where').textContent.startsWith('snapshot {middle + 1} ')")
     _shot(page, "#replay", out, "replay")
+    # then a learning rate 1.3 times the limit the last estimate gave: the cost climbs
+    rows = wait_for_api(page, "/api/views/curvature", "r.rows.length >= 4")["rows"]
+    page.evaluate(post, ["/api/train/control", f'{{"lr": {min(1.3 * rows[-1]["limit"], 90):.2f}}}'])
+    page.evaluate(post, ["/api/train/resume", "{}"])
+    wait_for_api(page, "/api/views/curvature", f"r.rows.length >= {len(rows) + 2}")
+    page.evaluate(post, ["/api/train/stop", "{}"])
+    wait_for_api(page, "/api/train/status", "r.status === 'stopped'")
+    page.wait_for_timeout(1500)  # the plot's next poll
+    _shot(page, "#curvature", out, "curvature")
 
     page.click("#mistakes button[data-lesson=lr]")
     page.wait_for_selector("#mistakes[data-lesson=lr]", timeout=60_000)

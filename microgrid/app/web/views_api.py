@@ -4,7 +4,7 @@ POST /api/views/matrix    {model, image, label, layer}         the fast path's d
 POST /api/views/cell      {model, image, label, layer, j, k}   that weight's chain on the scalar engine's graph
 POST /api/views/ascent    {model, digit, image?, steps?, rate?} gradient ascent on the pixels
 POST /api/views/noise     {model, seed}                        random pixels, and what the network answers
-GET  /api/views/curvature                                      the running job's lambda_max estimates and lr
+GET  /api/views/curvature                                      the job's lambda_max estimates, lr and cost
 POST /api/views/curvature {on}                                 estimate lambda_max while the job trains, or stop
 GET  /api/views/surface?along=hessian|path                     the cost-surface slice of the MNIST job
 GET  /api/views/replay                                         the job's snapshots: steps and costs
@@ -183,11 +183,19 @@ def views_routes(state: AppState) -> list[BaseRoute]:
         if found.kind == "mnist":
             tracker = found.views.curvature
             rows, on, spent = tracker.rows(), found.views.curvature_on, tracker.spent
+            steps, costs = list(found.views.replay.steps), list(found.views.replay.costs)  # the kept steps' costs
+            rates = [list(r) for r in found.views.rates] + [[found.step, found.optimizer.lr]]
         else:
             rows = list(found.curvature.history) if found.curvature is not None else []
             on, spent = found.curvature is not None, found.curvature.spent if found.curvature else 0.0
-        return JSONResponse({"kind": found.kind, "on": on, "rows": rows, "lr": found.optimizer.lr,
-                             "step": found.step, "seconds_spent": spent, "status": found.status})  # fmt: skip
+            every = max(1, len(found.costs) // 200)
+            steps = list(range(1, len(found.costs) + 1, every))
+            costs = [found.costs[s - 1] for s in steps]
+            rates = [[row["step"], row["lr"]] for row in rows] + [[found.step, found.optimizer.lr]]
+        path = [[s, c] for s, c in zip(steps, costs) if np.isfinite(c)]
+        return JSONResponse({"kind": found.kind, "on": on, "rows": rows, "lr": found.optimizer.lr, "costs": path,
+                             "rates": rates, "step": found.step, "seconds_spent": spent,
+                             "status": found.status})  # fmt: skip
 
     async def surface(request: Request) -> JSONResponse:
         along = request.query_params.get("along", "hessian")

@@ -54,6 +54,7 @@ class RunViews(Hooks):
         )
         self.curvature_on = False
         self.seconds = 0.0  # training seconds when curvature was turned on
+        self.rates: list[tuple[int, float]] = []  # (the first step, the learning rate) at each change
         self.replay.add(0, model.flat_parameters()[0].data, math.nan)
 
     def _trained(self) -> float:
@@ -65,6 +66,8 @@ class RunViews(Hooks):
         model = loop.model
         assert isinstance(model, FastMLP)
         self.replay.add(loop.step, model.flat_parameters()[0].data, cost)
+        if not self.rates or self.rates[-1][1] != loop.lr:
+            self.rates.append((loop.step, loop.lr))
         if self.curvature_on:
             self.curvature.maybe(model, loop.step, loop.lr, self._trained() - self.seconds, cost)
 

@@ -8,7 +8,7 @@ import { legend, linePlot } from "./views_plot.js";
 const SERIES = [
   { label: "learning rate lr", colour: "#e69f00", stairs: true },
   { label: "2 / λmax (one dot per estimate): past it, a step overshoots along the steepest direction", colour: "#6a3d9a", dash: true, dots: true },
-  { label: "the batch's cost at each estimate", colour: "#888", dots: true },
+  { label: "the batch cost", colour: "#888" },
 ];
 
 export function curvaturePanel() {
@@ -38,10 +38,9 @@ export function curvaturePanel() {
   let timer = null;
 
   function draw(r) {
-    const lrs = r.rows.map((row) => [row.step, row.lr]);
+    const lrs = r.rates || r.rows.map((row) => [row.step, row.lr]);
     const limits = r.rows.filter((row) => row.limit !== null).map((row) => [row.step, row.limit]);
-    const costs = r.rows.filter((row) => row.cost !== null && row.cost !== undefined).map((row) => [row.step, row.cost]);
-    linePlot(plot, [{ ...SERIES[0], points: lrs }, { ...SERIES[1], points: limits }, { ...SERIES[2], points: costs }],
+    linePlot(plot, [{ ...SERIES[0], points: lrs }, { ...SERIES[1], points: limits }, { ...SERIES[2], points: r.costs || [] }],
       { logY: true, yLabel: "log scale" });
     const last = r.rows.at(-1);
     if (!last) { now.textContent = r.on ? "no estimate yet: the first comes once a tenth of the training time covers it" : ""; return; }
@@ -52,6 +51,20 @@ export function curvaturePanel() {
       text: `step ${last.step}: λmax = ${fmt(last.lambda_max)}, `
         + (last.limit === null ? "" : `2/λmax = ${fmt(last.limit)}, `) + `lr = ${fmt(last.lr)}: ${verdict}` }));
     now.dataset.rows = String(r.rows.length);
+    // the first change of the rate past the limit the estimate before it gave, and what the cost did next
+    const limitAt = (step) => r.rows.filter((row) => row.step <= step).at(-1);
+    const crossing = (r.rates || []).find(([step, lr]) => { const e = limitAt(step); return e && e.limit !== null && lr > e.limit; });
+    if (crossing) {
+      const [step, lr] = crossing, before = limitAt(step);
+      const costBefore = (r.costs || []).filter(([s]) => s <= step).map(([, c]) => c).at(-1);
+      const costAfter = Math.max(...(r.costs || []).filter(([s]) => s > step).map(([, c]) => c));
+      const then = last.step <= step ? "."
+        : last.limit === null ? "; the sigmoids saturated and the surface there is flat (λmax ≈ 0): a plateau."
+        : last.limit > last.lr ? `; the weights then moved to a flatter place, where 2/λmax = ${fmt(last.limit)} is above lr again.` : ".";
+      now.append(el("br"), el("span", { id: "curvature-crossing", text: `At step ${step} lr = ${fmt(lr)} passed 2/λmax = `
+        + `${fmt(before.limit)} (the estimate at step ${before.step}): the batch cost went from ${fmt(costBefore)} up to `
+        + `${fmt(costAfter)}${then}` }));
+    }
   }
 
   async function poll() {
