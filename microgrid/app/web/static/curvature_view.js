@@ -16,10 +16,12 @@ export function curvaturePanel() {
   const plot = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   plot.id = "curvature-plot";
   plot.classList.add("plot");
+  plot.toggleAttribute("hidden", true);   // until there is an estimate to draw (an SVG element: the attribute)
   const now = el("p", { id: "curvature-now", class: "formula" });
   const alongHessian = el("button", { id: "surface-hessian", type: "button", text: "Slice along the top two Hessian directions" });
   const alongPath = el("button", { id: "surface-path", type: "button", text: "Slice along the path" });
   const surface = el("canvas", { id: "surface-canvas", width: 300, height: 300, class: "surface" });
+  surface.hidden = true;   // until a slice is asked for
   const surfaceNote = el("p", { id: "surface-note", class: "note" });
   const error = el("p", { class: "error" });
   error.hidden = true;
@@ -43,6 +45,7 @@ export function curvaturePanel() {
     linePlot(plot, [{ ...SERIES[0], points: lrs }, { ...SERIES[1], points: limits }, { ...SERIES[2], points: r.costs || [] }],
       { logY: true, yLabel: "log scale" });
     const last = r.rows.at(-1);
+    plot.toggleAttribute("hidden", !last);
     if (!last) { now.textContent = r.on ? "no estimate yet: the first comes once a tenth of the training time covers it" : ""; return; }
     const past = last.limit !== null && last.lr > last.limit;
     const verdict = last.limit === null ? "λmax ≤ 0: no curvature upwards here (a flat or saddle region), no limit"
@@ -95,6 +98,7 @@ export function curvaturePanel() {
       ctx.arc(surface.width / 2, surface.height / 2, 4, 0, 2 * Math.PI);
       ctx.fill();
       surface.dataset.along = along;
+      surface.hidden = false;
       surfaceNote.textContent = `C(w + a d1 + b d2) at step ${r.step} on ${r.images} training images, along ${r.directions}; `
         + `a from ${fmt(r.a[0])} to ${fmt(r.a.at(-1))} across, b up. Blue: low cost, red: high (log scale, `
         + `${fmt(lo)} to ${fmt(hi)}); the dot is the current weights.`

@@ -10,6 +10,7 @@ export function matrixPanel() {
   const fromTraining = el("button", { id: "matrix-example", type: "button", text: "Use a training image" });
   const fromDrawing = el("button", { id: "matrix-drawing", type: "button", text: "Use my drawing" });
   const canvas = el("canvas", { id: "matrix-canvas", class: "matrix" });
+  canvas.hidden = true;   // until an example is chosen
   const caption = el("p", { id: "matrix-caption", class: "note" });
   const detail = el("div", { id: "matrix-cell", class: "formula" });
   const error = el("p", { class: "error" });
@@ -46,6 +47,7 @@ export function matrixPanel() {
         geometry = { kind: "cells", cell };
       }
       canvas.dataset.layer = String(layer);
+      canvas.hidden = false;
       let best = [0, 0];   // the largest |cell|, for a first click (and the docs' screenshot)
       current.grad.forEach((row, j) => row.forEach((v, k) => {
         if (Math.abs(v) > Math.abs(current.grad[best[0]][best[1]])) best = [j, k];

@@ -19,6 +19,8 @@ export function replayPanel() {
   const plot = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   plot.id = "replay-costs";
   plot.classList.add("plot");
+  plot.toggleAttribute("hidden", true);   // nothing to draw before a run is loaded (an SVG element: the attribute)
+  pictures.hidden = true;
   const reading = el("p", { id: "replay-reading", class: "formula" });
   const error = el("p", { class: "error" });
   error.hidden = true;
@@ -44,6 +46,8 @@ export function replayPanel() {
         if (state.image) body.image = state.image;
         const r = await postJSON("/api/views/replay", body);
         pictureGrid(pictures, unpack(r.weights), { per: 8, scale: 2, gap: 4, top: 127 });
+        pictures.hidden = false;
+        plot.toggleAttribute("hidden", false);
         where.textContent = `snapshot ${at + 1} of ${listing.steps.length}: step ${r.step}, batch cost `
           + `${r.cost === null ? "(start)" : fmt(r.cost, 4)}, accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.test_images} test images`;
         where.dataset.step = String(r.step);
