@@ -169,3 +169,27 @@ def test_curvature_and_replay_of_an_mnist_run(client, state, tmp_path):
     assert len(surface["cost"]) == 15 and surface["lambdas"][0] >= abs(surface["lambdas"][1])
     assert client.get("/api/views/surface?along=path").json()["along"] == "path"
     assert client.get("/api/views/surface?along=up").status_code == 400
+
+
+def test_curvature_of_a_toy_run_is_the_scalar_engines_hvp(client, state):
+    from microgrid.toy_curvature import lambda_max
+
+    assert client.post("/api/views/curvature", json={"on": True}).json()["on"] is True
+    # tanh and MSE: a relu net with the hinge loss is piecewise linear, its Hessian 0 almost everywhere
+    body = {"steps": 300, "hidden": [8], "points": 40, "activation": "tanh", "loss": "mse", "momentum": 0.0}
+    r = client.post("/api/train/toy", json=body)
+    assert r.status_code == 200, r.text
+    deadline = time.time() + 120
+    while client.get("/api/train/status").json()["status"] in ("starting", "running") and time.time() < deadline:
+        time.sleep(0.2)
+    job = state.training.job
+    curvature = client.get("/api/views/curvature").json()
+    assert curvature["kind"] == "toy" and curvature["rows"], curvature
+    assert curvature["seconds_spent"] <= 0.1 * (job._trained() + curvature["seconds_spent"]) + 0.5
+    for row in curvature["rows"]:
+        assert row["limit"] == pytest.approx(2 / row["lambda_max"]) if row["lambda_max"] > 0 else row["limit"] is None
+    # at the final weights, the same power iteration by hvp gives a positive top curvature
+    scores = [job.net(p)[0] for p in job.xs]
+    top, _, _ = lambda_max(job._cost(scores), job.net.parameters(), iterations=200, tol=1e-9)
+    assert top > 0 and all(row["lambda_max"] > 0 for row in curvature["rows"])
+    client.post("/api/views/curvature", json={"on": False})

@@ -32,7 +32,8 @@ export function curvaturePanel() {
       + "Hessian-vector products (the toy: the scalar engine's hvp; MNIST: the same product by the R-operator on "
       + "the fast path, on 500 training images), spending at most a tenth of the training time. On a bowl, a step "
       + "multiplies the error along the steepest direction by (1 − lr λmax): when lr passes 2/λmax that factor is "
-      + "below −1 and the cost climbs." }),
+      + "below −1 and the cost climbs. (A relu toy with the hinge loss is piecewise linear: its Hessian is 0 almost "
+      + "everywhere; pick tanh or sigmoid and MSE to see curvature there.)" }),
     el("label", { class: "controls" }, toggle, " estimate λmax while the run trains"),
     plot, legend(SERIES), now,
     el("div", { class: "controls" }, alongHessian, alongPath),
