@@ -5,7 +5,7 @@
 Serves the app on a free loopback port, drives Chromium (/usr/bin/chromium) with
 Playwright the way a learner would (draws a digit with the mouse, clicks a neuron, takes
 a training image, averages a mini-batch, takes a step, moves a slider) and writes one
-picture per panel.
+picture per panel; then the views of issue 25 (docs/views_pictures.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
+from views_pictures import views_pictures
 
 from microgrid.app.web.server import create_app
 from microgrid.app.web.state import load_state
@@ -95,11 +96,13 @@ def main() -> None:
             page.locator(f"#slider-{key}").evaluate(slide)
         page.wait_for_function("document.querySelector('.chain-node[data-node=\"w(L)\"]').textContent.includes('2.1000')")
         page.locator("#chain").screenshot(path=str(args.out / "live-chain.png"))
+        written = views_pictures(page, args.out)  # the views of issue 25
         browser.close()
     server.should_exit = True
     if errors:
         raise SystemExit(f"the console showed errors: {errors}")
-    print("wrote", ", ".join(f"live-{n}.png" for n in ("draw", "network", "neuron", "nudges", "chain")), "in", args.out)
+    names = [f"live-{n}.png" for n in ("draw", "network", "neuron", "nudges", "chain")] + written
+    print("wrote", ", ".join(names), "in", args.out)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from ...optim import SGD
 from . import training_views as views
 from .training_report import confusion_and_mistakes, give_back_memory, lean_copy, model_meta
 from .training_watch import PageWatch
+from .views_runs import RunViews
 
 __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
 
@@ -84,6 +85,8 @@ class TrainingJob:
         self.watchers: list[Hooks] = []  # more views: called after the job's own hooks
         self.page_watch = PageWatch(self)  # the mini-batch being learned from, what went wrong (issue 24)
         self.watchers.append(self.page_watch)
+        self.views = RunViews(self.model, self.pixels, self.labels, config.loss, lambda: self.active_seconds)
+        self.watchers.append(self.views)  # replay snapshots and lambda_max (issue 25's views)
         self.status, self.message = "starting", ""
         self.samples_total = config.epochs * len(self.pixels)
         self.costs: list[float] = []
