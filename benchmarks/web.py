@@ -15,6 +15,9 @@ keep-alive HTTP connection as a browser holds it:
   tab until the page says it is ready (every panel built, network drawn);
 * the page's frame rate while nudges flow back over the network (Chromium, headless): the
   frames requestAnimationFrame runs from the flow's start to its end, per second (at least 30).
+* the views of issue 25 (``_web_views.py``): opening a matrix cell's scalar graph, one step of
+  input-gradient ascent, a replay scrub, and the curvature estimate's share of training time
+  (``--no-views`` skips them).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 from _common import table
+from _web_views import rows as views_rows
+from _web_views import time_views
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGETS_MS = {
@@ -156,6 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    parser.add_argument("--no-views", action="store_true", help="skip the views of issue 25")
     args = parser.parse_args()
     proc, host, port = start_server()
     fps: float | None = None
@@ -196,6 +202,7 @@ def main() -> None:
             "nudges (notes, one example)": median_ms(lambda: timed(conn, "POST", "/api/nudges", nudges), args.repeats),
             "first page load, HTTP (page, modules, first API calls)": median_ms(page_load, args.repeats),
         }
+        views = {} if args.no_views else time_views(conn, args.repeats)
         if not args.no_browser:
             loaded = browser_load_ms(f"http://{host}:{port}/", min(args.repeats, 10))
             if loaded is not None:
@@ -209,7 +216,9 @@ def main() -> None:
         [name, f"{ms:.1f}", budgets.get(name, 1000), "yes" if ms < budgets.get(name, 1000) else "NO"]
         for name, ms in results.items()
     ]
-    print(f"medians of {args.repeats} runs on localhost (ms)")
+    if not args.no_views:
+        rows += views_rows(views)
+    print(f"medians of {args.repeats} runs on localhost (ms; the curvature rows: medians of 3 trainings)")
     print(table(["what", "median ms", "budget ms", "within"], rows))
     if not args.no_browser and fps is not None:
         ok = "yes" if fps >= MIN_FRAMES_PER_SECOND else "NO"

@@ -29,9 +29,14 @@ _grad_enabled = GRAD_MODE.get  # bound once: Value() calls it for every node it 
 
 
 def _unary(name: str) -> Callable[[Value], Value]:
+    forward = OPS[name].forward
+
     def method(self: Value) -> Value:
         """This op of the table (microgrid.ops) on this Value."""
-        return _apply(name, (self,))
+        try:
+            return Value(forward(self.data), "", (self,), name)
+        except (ValueError, ZeroDivisionError) as err:
+            raise _named(err, self) from None
 
     return method
 
@@ -109,17 +114,10 @@ class Value:
     __sub__, __rsub__ = _binary("-")
     __mul__, __rmul__ = _binary("*")
     __truediv__, __rtruediv__ = _binary("/")
-    # every op of the table marked function=True is a method, x.tanh(): the loop below the
-    # class adds them; these lines tell a type checker about the built-in ones
-    exp: Callable[[], Value]
-    log: Callable[[], Value]
-    tanh: Callable[[], Value]
-    sigmoid: Callable[[], Value]
-    relu: Callable[[], Value]
-    abs: Callable[[], Value]
-
-    def __abs__(self) -> Value:
-        return self.abs()
+    # every op of the table marked function=True is a method, x.tanh(): the built-in ones
+    # here, where a type checker sees them, any other by the loop below the class
+    exp, log, tanh, sigmoid, relu, abs = map(_unary, ("exp", "log", "tanh", "sigmoid", "relu", "abs"))
+    __abs__ = abs
 
     def __pow__(self, exponent: Operand) -> Value:
         """self ** exponent. A number exponent is a constant of the op "**"; a Value exponent
@@ -145,12 +143,12 @@ class Value:
         (w..., x..., b): a 784-input neuron adds one node to the graph, not 1,568."""
         if len(inputs) != len(weights):
             raise ValueError(f"dot(): got {len(inputs)} inputs for {len(weights)} weights, it needs as many of each")
-        return _apply("dot", tuple(_lift(v, "dot") for v in (*weights, *inputs, bias)))
+        return _apply("dot", tuple(v if isinstance(v, Value) else _lift(v, "dot") for v in (*weights, *inputs, bias)))
 
     @staticmethod
     def sum(values: Iterable[Operand]) -> Value:
         """The sum of many Values as one node; exact-then-rounded (``math.fsum``) where finite."""
-        return _apply("sum", tuple(_lift(v, "sum") for v in values))
+        return _apply("sum", tuple(v if isinstance(v, Value) else _lift(v, "sum") for v in values))
 
     @staticmethod
     def logsumexp(values: Iterable[Operand]) -> Value:
@@ -227,7 +225,7 @@ class Value:
     # [/tutorial:backward]
 
 
-for _name in [name for name, op in OPS.items() if op.function]:
+for _name in [name for name, op in OPS.items() if op.function and not hasattr(Value, name)]:
     setattr(Value, _name, _unary(_name))
 
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from docs_exec import FENCE
 
 from microgrid.digits.model_file import load_model
 
@@ -112,3 +113,13 @@ def test_ci_runs_the_readmes_test_command():
     assert "torch==2.13.0" in second
     # CI installs no other torch
     assert re.findall(r"torch[=<>!~]=?[\d.]+", ci) == ["torch==2.13.0"]
+
+
+def test_the_fast_path_lines_quoted_in_inside_md_are_in_the_source():
+    page = (ROOT / "docs" / "inside.md").read_text()
+    source = "".join((ROOT / "microgrid" / "digits" / name).read_text() for name in ("fast.py", "fast_kernels.py"))
+    bare_blocks = [m.group(2) for m in FENCE.finditer(page) if m.group(1) == ""]
+    quoted = [line.split("#")[0].strip() for block in bare_blocks for line in block.splitlines()]  # the code
+    assert len(quoted) >= 5
+    for line in quoted:
+        assert line in source, f"docs/inside.md quotes a line that is not in fast.py or fast_kernels.py: {line}"

@@ -99,6 +99,7 @@ class TrainingState:
         self.last_model: str | None = None
         self.jobs = 0  # jobs started so far; each job's number tells a page which job an event is about
         self.trained = 0  # models trained so far: trained-1, trained-2, ...
+        self.on_new_job: list[Callable[[TrainingJob | ToyJob], None]] = []  # called before a job starts (views)
         self._data: Dataset | None = None
         self._lock = threading.Lock()
 
@@ -172,6 +173,8 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         job.number, state.job = state.jobs, job
         if pace is not None:  # from the first step on: a pace a person can watch
             job.change({"pace": pace})
+        for prepare in state.on_new_job:
+            prepare(job)
         job.start()
         return JSONResponse({"status": "started", "job": job.number, "config": asdict(config), "pace": pace})
 
@@ -182,6 +185,8 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         job = ToyJob(parse_toy(body))
         state.jobs += 1
         job.number, state.job = state.jobs, job
+        for prepare in state.on_new_job:
+            prepare(job)
         job.start()
         return JSONResponse({"status": "started", "job": job.number, "settings": job.settings})
 

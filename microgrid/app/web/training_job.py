@@ -36,6 +36,7 @@ from ...optim import SGD
 from . import training_views as views
 from .training_report import confusion_and_mistakes, give_back_memory, lean_copy, model_meta
 from .training_watch import PageWatch
+from .views_runs import RunViews
 
 __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
 
@@ -84,6 +85,8 @@ class TrainingJob:
         self.watchers: list[Hooks] = []  # more views: called after the job's own hooks
         self.page_watch = PageWatch(self)  # the mini-batch being learned from, what went wrong (issue 24)
         self.watchers.append(self.page_watch)
+        self.views = RunViews(self.model, self.pixels, self.labels, config.loss, lambda: self.active_seconds)
+        self.watchers.append(self.views)  # replay snapshots and lambda_max (issue 25's views)
         self.status, self.message = "starting", ""
         self.samples_total = config.epochs * len(self.pixels)
         self.costs: list[float] = []
@@ -313,8 +316,8 @@ class TrainingJob:
         self.loop.optimizer = SGD(model.flat_parameters(), lr=self.loop.lr)  # holds no state
         name = self.on_model(model, self.meta) if self.on_model else None
         self.final = {**report, "model": name, "steps": self.step}
+        give_back_memory()  # before the status says the job is over
         self.message, self.status = message, status
-        give_back_memory()
 
     # -- what the page sees ----------------------------------------------------------------
 
