@@ -5,8 +5,8 @@
 Starts ``python -m microgrid serve`` on a free loopback port and times, over one
 keep-alive HTTP connection as a browser holds it:
 
-* predict round trip: a 140x140 drawing (the pad's size) to /api/predict on the bundled
-  98% model, answer parsed; as the page sends it (bytes in base64) and as a list of numbers;
+* predict round trip: a 140x140 drawing (the pad's size) to /api/predict on the page's
+  default network (the notes'), answer parsed; as the page sends it (bytes in base64) and as a list of numbers;
 * chain recompute: /api/chain, the one-neuron chain by Value (one slider move);
 * nudges: /api/nudges on the notes' network for one training image (scalar engine);
 * first page load over HTTP: the page, its CSS and JavaScript modules, and the API calls
