@@ -68,8 +68,11 @@ def _apply(name: str, parents: tuple[Value, ...], constants: tuple[float, ...] =
 
 
 def _named(err: Exception, *nodes: Value) -> Exception:
-    """The same error, naming the nodes it came from (log of 0, division by 0)."""
-    return type(err)(f"{err} ({', '.join(p.describe() for p in nodes)})" if nodes else str(err))
+    """The same error, naming the nodes it came from: where its message says {0}, {1}, else after it."""
+    text, names = str(err), [p.describe() for p in nodes]
+    if "{0}" in text or "{1}" in text:
+        return type(err)(text.format(*names))
+    return type(err)(f"{text} ({', '.join(names)})" if names else text)
 
 
 # [tutorial:value]

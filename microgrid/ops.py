@@ -146,8 +146,9 @@ def safe_pow(base: float, exponent: float) -> float:
 
 
 def divide(a: float, b: float) -> float:
+    """a / b; ZeroDivisionError for b == 0 (its message names the nodes at {0} and {1})."""
     if b == 0.0:
-        raise ZeroDivisionError(f"division by zero: the denominator is 0.0 (numerator {a!r})")
+        raise ZeroDivisionError(f"division by zero: the denominator ({{1}}) is 0.0 (numerator: {{0}}, {a!r})")
     return a / b
 
 
@@ -158,8 +159,10 @@ def positive_log(x: float) -> float:
 
 
 def positive_pow(a: float, b: float) -> float:
+    """a ** b for a Value exponent b: a positive base only (its message names the base at {0})."""
     if a <= 0.0:
-        raise ValueError(f"pow() with a Value exponent needs a positive base (d/db a**b = a**b ln a), got {a!r}")
+        why = "(d/db a**b = a**b ln a)"
+        raise ValueError(f"pow() with a Value exponent needs a positive base {why}, got {a!r} ({{0}})")
     return safe_pow(a, b)
 
 
