@@ -58,11 +58,16 @@ def chain(V: Any, n_ops: int) -> tuple[Any, Any]:
     return x, y
 
 
+def parents_of(node: Any) -> Any:
+    """A node's parents: microgrid's public accessor, micrograd's own attribute."""
+    return node.parents if isinstance(node, microgrid.Value) else node._prev  # micrograd
+
+
 def count_nodes(root: Any) -> int:
     seen = {id(root)}
     stack = [root]
     while stack:
-        for p in stack.pop()._prev:
+        for p in parents_of(stack.pop()):
             if id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)

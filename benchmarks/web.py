@@ -12,7 +12,12 @@ keep-alive HTTP connection as a browser holds it:
 * first page load over HTTP: the page, its CSS and JavaScript modules, and the API calls
   the page makes when it opens (models, network, chain), fetched one after another;
 * first page load in Chromium (when Playwright and /usr/bin/chromium are there): a fresh
-  tab until the page says it is ready (every panel built, network drawn).
+  tab until the page says it is ready (every panel built, network drawn);
+* the page's frame rate while nudges flow back over the network (Chromium, headless): the
+  frames requestAnimationFrame runs from the flow's start to its end, per second (at least 30).
+* the views of issue 25 (``_web_views.py``): opening a matrix cell's scalar graph, one step of
+  input-gradient ascent, a replay scrub, and the curvature estimate's share of training time
+  (``--no-views`` skips them).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 from _common import table
+from _web_views import rows as views_rows
+from _web_views import time_views
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGETS_MS = {
@@ -39,7 +46,11 @@ BUDGETS_MS = {
     "chain recompute": 20,
     "nudges (notes, one example)": 150,
 }
-STATIC = ["style.css", "app.js", "api.js", "paint.js", "draw.js", "network.js", "neuron.js", "nudges.js", "chain.js"]
+STATIC = [
+    "style.css", "app.js", "api.js", "paint.js", "explain.js", "story.js", "netpic.js", "draw.js", "network.js",
+    "neuron.js", "cost.js", "descent.js", "nudges.js", "chain.js",
+]  # fmt: skip
+MIN_FRAMES_PER_SECOND = 30
 
 
 def start_server() -> tuple[subprocess.Popen[str], str, int]:
@@ -108,12 +119,52 @@ def browser_load_ms(url: str, repeats: int) -> float | None:
     return 1000 * statistics.median(times[1:])
 
 
+FLOW_FRAMES = """() => new Promise(done => {
+  const flow = document.querySelector('#nudges .netpic');
+  let frames = 0, t0 = null;
+  const tick = (now) => {
+    if (flow.dataset.flowing === 'back') { if (t0 === null) t0 = now; frames += 1; }
+    if (t0 !== null && flow.dataset.flowing === 'done') { done(1000 * frames / (now - t0)); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def flow_frames_per_second(url: str, repeats: int) -> float | None:
+    """Median frames per second that requestAnimationFrame runs while the nudges flow back."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    rates = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=true]")
+        page.click("#example-button")
+        page.wait_for_selector("#output-nudges")
+        page.locator("#nudges-svg").scroll_into_view_if_needed()
+        for _ in range(repeats):
+            page.wait_for_function("document.querySelector('#nudges .netpic').dataset.flowing === 'done'")
+            counting = page.evaluate_handle(FLOW_FRAMES)
+            page.click("#replay-flow")
+            rates.append(float(counting.json_value()))
+        browser.close()
+    return statistics.median(rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    parser.add_argument("--no-views", action="store_true", help="skip the views of issue 25")
     args = parser.parse_args()
     proc, host, port = start_server()
+    fps: float | None = None
     try:
         conn = http.client.HTTPConnection(host, port)
         seven = drawing_of_a_seven()
@@ -124,6 +175,10 @@ def main() -> None:
         conn.request("GET", "/api/example?index=0&model=notes")
         example = json.loads(conn.getresponse().read())
         nudges = json.dumps({"model": "notes", "image": example["image"], "target": example["label"]}).encode()
+        descents = [  # the two descent parts' first drawing, as the page asks for them when it opens
+            json.dumps({"surface": "one", "start": [3.2], "lr": 0.1, "steps": 0}).encode(),
+            json.dumps({"surface": "two", "start": [1.7, 1.6], "lr": 0.3, "steps": 0}).encode(),
+        ]
 
         def page_load() -> float:
             fresh = http.client.HTTPConnection(host, port)
@@ -131,8 +186,10 @@ def main() -> None:
             for name in STATIC:
                 total += timed(fresh, "GET", f"/static/{name}")
             total += timed(fresh, "GET", "/api/models")
-            total += timed(fresh, "GET", "/api/network?model=digits")
+            total += timed(fresh, "GET", "/api/network?model=notes")
             total += timed(fresh, "POST", "/api/chain", chain)
+            for descent in descents:
+                total += timed(fresh, "POST", "/api/story/descent", descent)
             fresh.close()
             return total
 
@@ -145,10 +202,12 @@ def main() -> None:
             "nudges (notes, one example)": median_ms(lambda: timed(conn, "POST", "/api/nudges", nudges), args.repeats),
             "first page load, HTTP (page, modules, first API calls)": median_ms(page_load, args.repeats),
         }
+        views = {} if args.no_views else time_views(conn, args.repeats)
         if not args.no_browser:
             loaded = browser_load_ms(f"http://{host}:{port}/", min(args.repeats, 10))
             if loaded is not None:
                 results["first page load in Chromium (until ready)"] = loaded
+            fps = flow_frames_per_second(f"http://{host}:{port}/", min(args.repeats, 5))
     finally:
         proc.terminate()
         proc.wait(15)
@@ -157,8 +216,14 @@ def main() -> None:
         [name, f"{ms:.1f}", budgets.get(name, 1000), "yes" if ms < budgets.get(name, 1000) else "NO"]
         for name, ms in results.items()
     ]
-    print(f"medians of {args.repeats} runs on localhost (ms)")
+    if not args.no_views:
+        rows += views_rows(views)
+    print(f"medians of {args.repeats} runs on localhost (ms; the curvature rows: medians of 3 trainings)")
     print(table(["what", "median ms", "budget ms", "within"], rows))
+    if not args.no_browser and fps is not None:
+        ok = "yes" if fps >= MIN_FRAMES_PER_SECOND else "NO"
+        print(f"\nframes per second while nudges flow back (Chromium, headless, requestAnimationFrame): {fps:.1f} "
+              f"(at least {MIN_FRAMES_PER_SECOND}: {ok})")
 
 
 if __name__ == "__main__":

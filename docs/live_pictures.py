@@ -1,26 +1,33 @@
-"""Screenshots of each panel of ``python -m microgrid serve`` for the docs (docs/images/live-*.png).
+"""Screenshots of ``python -m microgrid serve`` for the docs (docs/images/live-*.png): each panel,
+and the guided path (docs/live_story_pictures.py: desktop and phone width, nudges mid-flow, an
+explanation on hover, gradient descent, a slow run mid-batch).
 
     python docs/live_pictures.py [-o docs/images]
 
 Serves the app on a free loopback port, drives Chromium (/usr/bin/chromium) with
 Playwright the way a learner would (draws a digit with the mouse, clicks a neuron, takes
 a training image, averages a mini-batch, takes a step, moves a slider) and writes one
-picture per panel.
+picture per panel; then the views of issue 25 (docs/views_pictures.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
 
-import uvicorn
-from playwright.sync_api import Page, sync_playwright
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's microgrid, not an installed one
 
-from microgrid.app.web.server import create_app
-from microgrid.app.web.state import load_state
+import uvicorn  # noqa: E402
+from live_story_pictures import story_pictures  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from views_pictures import views_pictures  # noqa: E402
+
+from microgrid.app.web.server import create_app  # noqa: E402
+from microgrid.app.web.state import load_state  # noqa: E402
 
 THREE = [
     [(0.3, 0.22), (0.42, 0.15), (0.58, 0.15), (0.68, 0.24), (0.66, 0.36), (0.5, 0.46)],
@@ -95,11 +102,14 @@ def main() -> None:
             page.locator(f"#slider-{key}").evaluate(slide)
         page.wait_for_function("document.querySelector('.chain-node[data-node=\"w(L)\"]').textContent.includes('2.1000')")
         page.locator("#chain").screenshot(path=str(args.out / "live-chain.png"))
+        written = views_pictures(page, args.out)  # the views of issue 25
+        written += story_pictures(browser, url, args.out, errors)  # the guided path of issue 24
         browser.close()
     server.should_exit = True
     if errors:
         raise SystemExit(f"the console showed errors: {errors}")
-    print("wrote", ", ".join(f"live-{n}.png" for n in ("draw", "network", "neuron", "nudges", "chain")), "in", args.out)
+    names = [f"live-{n}.png" for n in ("draw", "network", "neuron", "nudges", "chain")] + written
+    print("wrote", ", ".join(names), "in", args.out)
 
 
 if __name__ == "__main__":

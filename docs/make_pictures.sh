@@ -11,6 +11,8 @@ notes=microgrid/digits/models/notes.npz
 python -m microgrid show weights --model "$notes" -o docs/images/notes-weights.png
 python -m microgrid show curves --model "$notes" -o docs/images/notes-curves.png
 python -m microgrid show activations demos/digits/3.png --model "$notes" -o docs/images/notes-activations-3.png
+# the notebook, run top to bottom in a fresh kernel, its outputs saved (needs the test extra)
+python docs/run_notebook.py
 # gradient descent against Newton's step (second derivatives)
 python demos/curvature.py -o docs/images/curvature.png
 # The live page's panels (needs the web and test extras and /usr/bin/chromium)

@@ -22,6 +22,7 @@ from .nn import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam
 from .pictures.draw import draw_dot
 from .pictures.explain import explain
+from .support import graph_pickle as _graph_pickle  # noqa: F401 - registers how a Value pickles
 from .support.gradcheck import gradcheck
 
 __all__ = [

@@ -4,11 +4,11 @@
 ``torch.autograd.grad``, and touches no ``.grad``. It walks only the nodes on some path
 from an input to the output (a constant pixel is never visited).
 
-With ``create_graph=True`` the walk multiplies each upstream gradient by the op's local
-derivatives from :mod:`microgrid.derivatives`, which are Values, so backpropagation itself
-builds a graph: the gradients it returns can be differentiated again, to any order.
-Constant local derivatives (1 for ``+``) are folded as floats, so ``d(x + y)/dx`` is a
-plain 1.0 and not a chain of nodes. Without it, the walk uses backward()'s float rules.
+Both walks evaluate each op's one rule from the table in :mod:`microgrid.ops`: on floats
+(as ``backward()`` does), or, with ``create_graph=True``, on the nodes themselves, so the
+local derivatives are Values and backpropagation itself builds a graph: the gradients it
+returns can be differentiated again, to any order. Constant local derivatives (1 for
+``+``) stay floats and are folded, so ``d(x + y)/dx`` is a plain 1.0, not a chain of nodes.
 
 This module imports the engine and the standard library only.
 """
@@ -20,19 +20,12 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from . import ops
-from .derivatives import PARTIALS, Partial
 from .engine import Value
+from .ops import local_derivatives
 
-__all__ = ["grad", "hessian", "hvp", "missing_rule"]
+__all__ = ["grad", "hessian", "hvp"]
 
-
-def missing_rule(node: Value) -> NotImplementedError:
-    """The error for a node whose op has no derivative rule (an op made by define_op not defined yet)."""
-    return NotImplementedError(
-        f"no derivative rule for op {node._op!r} ({node._name()}): if it was made with define_op, "
-        f"define it again (same name) in this process, e.g. after unpickling"
-    )
+Partial = Value | float
 
 
 @contextmanager
@@ -61,6 +54,8 @@ def _check(output: object, inputs: object) -> list[Value]:
         xs: list[Value] = list(inputs)  # type: ignore[call-overload]
     except TypeError:
         raise TypeError(f"grad: inputs must be a sequence of Values, got {type(inputs).__name__}") from None
+    if set(map(type, xs)) <= {Value}:  # the common case, checked at C speed
+        return xs
     for i, x in enumerate(xs):
         if not isinstance(x, Value):
             raise TypeError(f"grad: input {i} must be a Value, got {type(x).__name__}: {x!r:.60}")
@@ -79,19 +74,19 @@ def _paths(output: Value, wanted: set[Value]) -> tuple[list[Value], set[Value], 
     needed: set[Value] = set(wanted)
     seen: set[Value] = {output}
     order: list[Value] = []
-    stack: list[tuple[Value, Iterator[Value]]] = [(output, iter(output._prev))]
+    stack: list[tuple[Value, Iterator[Value]]] = [(output, iter(output.parents))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if p._prev and p not in seen:
+            if p.parents and p not in seen:
                 seen.add(p)
-                stack.append((p, iter(p._prev)))
+                stack.append((p, iter(p.parents)))
                 break
         else:
             stack.pop()
-            if node in needed or any(map(needed.__contains__, node._prev)):
+            if node in needed or any(map(needed.__contains__, node.parents)):
                 needed.add(node)
-                if node._prev:
+                if node.parents:
                     order.append(node)
     order.reverse()
     return order, needed, seen
@@ -100,15 +95,11 @@ def _paths(output: Value, wanted: set[Value]) -> tuple[list[Value], set[Value], 
 def _float_grads(output: Value, wanted: set[Value]) -> dict[Value, float]:
     order, needed, _ = _paths(output, wanted)
     acc: dict[Value, float] = {output: 1.0}
-    rules = ops.BACKWARD
     for node in order:
         g = acc.get(node, 0.0)
-        rule = rules.get(node._op)
-        if rule is None:
-            raise missing_rule(node)
-        for p, c in zip(node._prev, rule(node, g)):
+        for p, d in zip(node.parents, local_derivatives(node)):
             if p in needed:
-                acc[p] = acc.get(p, 0.0) + c
+                acc[p] = acc.get(p, 0.0) + d * g
     return acc
 
 
@@ -166,25 +157,21 @@ def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value |
         if terms is None:
             continue  # every path from it carried an exact zero (a relu that is off)
         g = totals[node] = _total(terms)
-        rule = PARTIALS.get(node._op)
-        if rule is None:
-            raise missing_rule(node)
         g_is_value = isinstance(g, Value)
-        for p, d in zip(node._prev, rule(node)):
+        for p, d in zip(node.parents, local_derivatives(node, as_values=True)):
             if p not in needed:
                 continue
             # a Value times a Value is kept as a pair: _total makes the products when p's terms are all in
-            term: Term | None = (g, d) if g_is_value and isinstance(d, Value) else _times(g, d)  # type: ignore[assignment]
-            if term is None:
-                continue
-            terms = acc.get(p)
-            if terms is None:
-                acc[p] = [term]
-            else:
-                terms.append(term)
+            term: Term | None = (g, d) if g_is_value and type(d) is Value else _times(g, d)  # type: ignore[assignment]
+            if term is not None:
+                acc.setdefault(p, []).append(term)
     for leaf, terms in acc.items():  # the inputs that are leaves; most get one (upstream, local) pair
         first = terms[0]
-        totals[leaf] = first[0] * first[1] if len(terms) == 1 and type(first) is tuple else _total(terms)  # type: ignore[index]
+        if len(terms) == 1 and type(first) is tuple:  # g * d, made directly: there are thousands (the weights)
+            g, d = first  # type: ignore[misc]
+            totals[leaf] = Value(g.data * d.data, "", (g, d), "*")
+        else:
+            totals[leaf] = _total(terms)
     return totals, seen
 
 
@@ -223,10 +210,11 @@ def _grad(output: Value, xs: list[Value], create_graph: bool) -> list[Value]:
     for x in xs:
         g = totals.get(x, 0.0)
         if not isinstance(g, Value):
-            g = Value(g)
-        elif not g._prev or g in original:
-            g = g * 1.0  # a node of the original graph (a weight, say) is never handed back as a gradient
-        results.append(g)
+            results.append(Value(g))
+        elif not g.parents or g in original:
+            results.append(g * 1.0)  # a node of the original graph (a weight, say) is never handed back as a gradient
+        else:
+            results.append(g)
     return results
 
 

@@ -2,11 +2,12 @@
 
 ``forward`` computes the op on floats; ``derivative`` takes the op's inputs as Values and
 returns d(op)/d(input) for each input, written with Value ops (one term, or a tuple of one
-term per input). From that one derivative microgrid makes both rules an op needs: the float
-rule ``backward()`` runs (the terms evaluated under ``no_grad``) and the Value rule
-``grad(create_graph=True)`` runs (the terms as a graph, so the op can be differentiated
-again). So a new op works with ``backward``, ``grad``, ``hessian``, ``draw_dot``,
-``explain`` and ``gradcheck``.
+term per input). The op is registered in the table of :mod:`microgrid.ops` through the same
+``register`` as the built-in ops, with one rule: ``backward()`` evaluates it on floats (the
+terms computed under ``no_grad``) and ``grad(create_graph=True)`` on Values (the terms as a
+graph, so the op can be differentiated again). So a new op works with ``backward``,
+``grad``, ``hessian``, ``draw_dot``, ``explain`` and ``gradcheck``. A name is defined once:
+defining it again (or a built-in name) is refused.
 
 Example::
 
@@ -34,12 +35,11 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ops
-from .derivatives import PARTIALS, Partials
 from .engine import Value, no_grad
 
 __all__ = ["define_op", "CustomOp", "get_op", "REGISTRY"]
 
-BUILTIN_OPS = frozenset(ops.BACKWARD)
+Partials = tuple[Value | float, ...]
 REGISTRY: dict[str, CustomOp] = {}
 """Every op made by define_op in this process, by name."""
 
@@ -65,12 +65,12 @@ class CustomOp:
         for i, a in enumerate(args):
             if not isinstance(a, (Value, numbers.Real)) or isinstance(a, bool):
                 raise TypeError(f"{self.name}(): input {i} must be a number or a Value, got {type(a).__name__}")
-        floats = [a.data if isinstance(a, Value) else float(a) for a in args]
-        out = self._forward(floats)
         if not any(isinstance(a, Value) for a in args):
-            return out
-        parents = tuple(a if isinstance(a, Value) else Value(float(a)) for a in args)
-        return Value(out, "", parents, self.name)
+            return self._forward([float(a) for a in args if not isinstance(a, Value)])
+        return Value.apply(self.name, *args)  # the table's forward, as for every op
+
+    def _forward_of(self, *xs: float) -> float:
+        return self._forward(list(xs))
 
     def _forward(self, xs: list[float]) -> float:
         out = self.forward(*xs)
@@ -78,9 +78,17 @@ class CustomOp:
             raise TypeError(f"{self.name}: forward must return a number, got {type(out).__name__}: {out!r:.60}")
         return float(out)
 
-    def partials(self, node: Value) -> Partials:
-        """The user's derivative at the node's parents, checked: one Value or float per input."""
-        terms = self.derivative(*node._prev)
+    def partials(self, *args: Any) -> Partials:
+        """The table's rule: the user's derivative at the inputs (floats or Values, then the
+        output, which it does not need), checked: one Value or float per input."""
+        inputs = args[: self.arity]
+        if all(type(x) is float for x in inputs):  # backward(): the terms as numbers
+            with no_grad():
+                return tuple(t.data if isinstance(t, Value) else t for t in self._terms(*map(Value, inputs)))
+        return self._terms(*inputs)
+
+    def _terms(self, *inputs: Value) -> Partials:
+        terms = self.derivative(*inputs)
         if self.arity == 1 and not isinstance(terms, (tuple, list)):
             terms = (terms,)
         if not isinstance(terms, (tuple, list)) or len(terms) != self.arity:
@@ -98,12 +106,6 @@ class CustomOp:
             else:
                 raise TypeError(f"{self.name}: derivative term {i} must be a Value or a number, got {type(t).__name__}")
         return tuple(out)
-
-    def float_rule(self, node: Any, g: float) -> tuple[float, ...]:
-        """backward()'s rule: the derivative's terms as numbers, times the upstream grad."""
-        with no_grad():
-            terms = self.partials(node)
-        return tuple((t.data if isinstance(t, Value) else t) * g for t in terms)
 
 
 def _arity_of(name: str, forward: Callable[..., float]) -> int:
@@ -127,9 +129,9 @@ def define_op(
     """Make a new scalar op from its forward function and its derivative.
 
     Args:
-        name: the op's name (an identifier, not a built-in op such as "tanh"); shown in
-            drawings and errors, and stored on nodes, so a graph pickles by it. Defining a
-            name again replaces the earlier definition.
+        name: the op's name (an identifier, not an op that exists, such as "tanh"); shown
+            in drawings and errors, and stored on nodes, so a graph pickles by it. A name is
+            defined once: defining it again is refused (ValueError).
         forward: floats -> float, e.g. ``lambda x: math.log1p(math.exp(x))``.
         derivative: the inputs as Values -> d(op)/d(input) for each input, written with
             Value ops (``lambda x: x.sigmoid()``); a tuple of one term per input when the
@@ -141,17 +143,17 @@ def define_op(
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: name must be an identifier such as 'softplus', got {name!r}")
-    if name in BUILTIN_OPS:
-        raise ValueError(f"define_op: {name!r} is a built-in op; choose another name")
+    if name in ops.OPS:
+        kind = "a built-in op" if name in ops.BUILTIN else "already defined in this process"
+        raise ValueError(f"define_op: {name!r} is {kind}; an op is defined once, choose another name")
     if not callable(forward) or not callable(derivative):
         raise TypeError(f"define_op({name!r}): forward and derivative must be functions")
     n = _arity_of(name, forward) if arity is None else arity
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"define_op({name!r}): an op needs at least one input, got arity {n!r}")
     op = CustomOp(name, forward, derivative, n)
+    ops.register(name, forward=op._forward_of, partials=op.partials, arity=n, function=False)
     REGISTRY[name] = op
-    ops.BACKWARD[name] = op.float_rule
-    PARTIALS[name] = op.partials
     return op
 
 

@@ -1,9 +1,20 @@
-"""Forward values and derivative rules of the scalar engine: math only.
+"""The table of ops: each op's forward and its local derivatives, written once, side by side.
 
-Every op has a forward helper (where the forward is more than one Python operator) and a
-named backward rule ``<op>_back(node, upstream)`` that returns one gradient per parent,
-in the order of ``node._prev``. Rules are plain module-level functions, looked up by the
-op name stored on the node, so graphs pickle and no closure is created per node.
+An entry is ``register(name, forward=..., partials=...)``:
+
+* ``forward(*inputs)`` computes the op on floats;
+* ``partials(*inputs, out)`` returns d(out)/d(input) for each input, in input order. It is
+  written with operations that work on floats and on Values alike (``+ - * /``, and
+  :func:`exp`, :func:`log`, :func:`power`, :func:`number` below), so the one rule serves
+  twice: ``backward()`` calls it with the inputs' floats (fast: no Value is made) and
+  ``grad(create_graph=True)`` calls it with the inputs' Values (it then builds a graph,
+  and the gradient can be differentiated again).
+
+An op made with a constant (the ``c`` of ``x ** c``) gets it after ``out``. Everything
+that lists ops reads this table: the Value methods, the expression parser's functions
+(``function=True``), the hypothesis strategies, the kinks gradcheck avoids (``kink=True``),
+the drawings' labels (``symbol``). :func:`microgrid.define_op` registers through
+:func:`register` too, and a name is registered once: redefining an op is refused.
 
 This module imports the standard library only.
 """
@@ -11,29 +22,92 @@ This module imports the standard library only.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = [
-    "BACKWARD",
-    "KINK_OPS",
-    "safe_exp",
-    "stable_sigmoid",
-    "safe_pow",
-    "float_sum",
-    "log_sum_exp",
-]
+__all__ = ["Op", "OPS", "register", "rule_of", "missing_rule", "local_derivatives", "number", "exp", "log", "power"]
 
 
-class Node(Protocol):
-    """What a derivative rule reads of a node: its value, its parents, its constant."""
+@dataclass(frozen=True)
+class Op:
+    """One row of the table: see the module docstring."""
 
-    data: float
-    _prev: tuple[Any, ...]
-    _aux: float
+    name: str
+    forward: Callable[..., float]
+    partials: Callable[..., tuple[Any, ...]]
+    arity: int | None = 1  # None: any number of inputs
+    symbol: str = ""  # its label in drawings ("" for the name)
+    kink: bool = False  # its derivative jumps at an input of 0 (no central difference there)
+    function: bool = False  # a Value method x.name() and a function of the expression parser
+    constant: bool = False  # made with one constant, passed to forward and partials last
 
 
-# -- forward helpers ----------------------------------------------------------------------
+OPS: dict[str, Op] = {}
+"""Every op of this process, built-in or made by define_op, by name."""
+BUILTIN: frozenset[str] = frozenset()
+"""The names of the built-in ops (the table below), set once it is filled."""
+
+
+def register(name: str, **fields: Any) -> Op:
+    """Add the op ``name`` to the table; a name already there is refused (ValueError)."""
+    if name in OPS:
+        kind = "a built-in op" if name in BUILTIN else "already defined in this process"
+        raise ValueError(f"op {name!r} is {kind}: an op is defined once, choose another name")
+    op = OPS[name] = Op(name, **fields)
+    return op
+
+
+def rule_of(node: Any) -> Op:
+    """The table entry of a node's op; NotImplementedError naming the node if there is none."""
+    try:
+        return OPS[node.op]
+    except KeyError:
+        raise missing_rule(node) from None
+
+
+def missing_rule(node: Any) -> NotImplementedError:
+    """The error for a node whose op is not in the table (an op of define_op not defined in this process)."""
+    return NotImplementedError(
+        f"no derivative rule for op {node.op!r} ({node.describe()}): if it was made with define_op, "
+        "define it again (same name) in this process, e.g. after unpickling"
+    )
+
+
+def local_derivatives(node: Any, as_values: bool = False) -> tuple[Any, ...]:
+    """d(node)/d(parent) for each parent: floats at the current values, or, with as_values,
+    Values built from the node and its parents (constant ones stay floats)."""
+    op = rule_of(node)
+    if as_values:
+        return op.partials(*node.parents, node, *node.constants)
+    return op.partials(*[p.data for p in node.parents], node.data, *node.constants)
+
+
+# -- what a derivative is written with: each works on a float and on a Value ---------------
+
+
+def number(x: Any) -> float:
+    """The float in x (x itself for a float): for a rule that branches on a value (a kink)."""
+    return x if type(x) is float else x.data  # type: ignore[no-any-return]
+
+
+def exp(x: Any) -> Any:
+    """e ** x; +inf where a float result overflows."""
+    return safe_exp(x) if type(x) is float else x.exp()
+
+
+def log(x: Any) -> Any:
+    """The natural log."""
+    return math.log(x) if type(x) is float else x.log()
+
+
+def power(x: Any, c: Any) -> Any:
+    """x ** c; +-inf where a float result overflows."""
+    return safe_pow(x, c) if type(x) is float and type(c) is float else x**c
+
+
+# -- forward helpers: floats only ----------------------------------------------------------
 
 
 def safe_exp(x: float) -> float:
@@ -71,7 +145,25 @@ def safe_pow(base: float, exponent: float) -> float:
         raise ValueError(f"pow() of a negative base needs an integer exponent, got {base!r} ** {exponent!r}") from None
 
 
-def float_sum(xs: Sequence[float]) -> float:
+def divide(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"division by zero: the denominator is 0.0 (numerator {a!r})")
+    return a / b
+
+
+def positive_log(x: float) -> float:
+    if not x > 0.0:
+        raise ValueError(f"log() needs a positive input, got {x!r}")
+    return math.log(x)
+
+
+def positive_pow(a: float, b: float) -> float:
+    if a <= 0.0:
+        raise ValueError(f"pow() with a Value exponent needs a positive base (d/db a**b = a**b ln a), got {a!r}")
+    return safe_pow(a, b)
+
+
+def float_sum(*xs: float) -> float:
     """math.fsum's correctly rounded sum, or, where fsum raises (an overflow, inf + -inf),
     the plain left-to-right float sum: inf or nan, as ``a + b`` gives."""
     try:
@@ -80,130 +172,78 @@ def float_sum(xs: Sequence[float]) -> float:
         return sum(xs, 0.0)
 
 
-def log_sum_exp(xs: Sequence[float]) -> float:
+def log_sum_exp(*xs: float) -> float:
     """log(sum(exp(x))) shifted by the maximum, so no term overflows."""
+    if not xs:
+        raise ValueError("logsumexp() needs at least one value, got none")
     m = max(xs)
     if math.isinf(m):
         return m
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
-# -- derivative rules ----------------------------------------------------------------------
-# Each returns d(out)/d(parent) * upstream for every parent, in parent order.
+def dot(*args: float) -> float:
+    """w . x + b over args = (w_1..w_n, x_1..x_n, b)."""
+    n = (len(args) - 1) // 2
+    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
 
 
-def add_back(node: Node, g: float) -> tuple[float, ...]:
-    return (g, g)
+def dot_partials(*args: Any) -> tuple[Any, ...]:
+    """d/dw_i = x_i, d/dx_i = w_i, d/db = 1, for args = (w_1..w_n, x_1..x_n, b, out)."""
+    n = (len(args) - 2) // 2
+    return (*args[n : 2 * n], *args[:n], 1.0)
 
 
-def sub_back(node: Node, g: float) -> tuple[float, ...]:
-    return (g, -g)
+def pow_partials(x: Any, out: Any, c: float) -> tuple[Any, ...]:
+    """d(x**c)/dx = c x**(c-1); as in PyTorch, 0 for c == 0 and a vertical tangent (c * inf)
+    at x == 0 for c < 1, so that inf * 0 upstream is nan (the backward of x**0.5 * 0 at 0)."""
+    if c == 0.0 or c == 1.0:
+        return (c,)
+    if number(x) == 0.0 and c < 1.0:
+        return (c * math.inf,)
+    return (c * (x if c == 2.0 else power(x, c - 1.0)),)
 
 
-def mul_back(node: Node, g: float) -> tuple[float, ...]:
-    a, b = node._prev
-    return (b.data * g, a.data * g)
+def softmax(*args: Any) -> tuple[Any, ...]:
+    """d/dx_i log(sum_j exp(x_j)) = softmax(x)_i = exp(x_i - out), for args = (x_1..x_n, out)."""
+    return tuple(exp(x - args[-1]) for x in args[:-1])
 
 
-def div_back(node: Node, g: float) -> tuple[float, ...]:
-    """d(a/b)/db = -(a/b)/b, from the output: b*b would underflow (b = 1e-200) or overflow
-    (b = 1e200); this is PyTorch's order of operations."""
-    b = node._prev[1].data
-    return (g / b, -g * (node.data / b))
+def relu(x: float) -> float:
+    """max(0, x), clamping only x <= 0: NaN passes (relu(nan) is nan, as in PyTorch)."""
+    return 0.0 if x <= 0.0 else x
 
 
-def neg_back(node: Node, g: float) -> tuple[float, ...]:
-    return (-g,)
+def sign(x: Any) -> tuple[float]:
+    v = number(x)
+    return (1.0 if v > 0.0 else (-1.0 if v < 0.0 else 0.0),)
 
 
-def pow_back(node: Node, g: float) -> tuple[float, ...]:
-    """d(a**c)/da = c * a**(c-1) for a constant exponent c (kept in node._aux).
+# -- the table -----------------------------------------------------------------------------
+# [tutorial:ops]
+register("+", forward=operator.add, partials=lambda a, b, out: (1.0, 1.0), arity=2)
+register("-", forward=operator.sub, partials=lambda a, b, out: (1.0, -1.0), arity=2, symbol="−")
+register("*", forward=operator.mul, partials=lambda a, b, out: (b, a), arity=2, symbol="×")
+register("/", forward=divide, partials=lambda a, b, out: (1.0 / b, -(out / b)), arity=2, symbol="÷")
+register("tanh", forward=math.tanh, partials=lambda x, out: (1.0 - out * out,), function=True)
+register("sigmoid", forward=stable_sigmoid, partials=lambda x, out: (out * (1.0 - out),), function=True, symbol="σ")
+# [/tutorial:ops]
+register("neg", forward=operator.neg, partials=lambda x, out: (-1.0,), symbol="−x")
+register("**", forward=safe_pow, partials=pow_partials, constant=True, symbol="x^c")
+register(
+    "**v", forward=positive_pow, partials=lambda a, b, out: (b * power(a, b - 1.0), out * log(a)), arity=2, symbol="a^b"
+)
+register("exp", forward=safe_exp, partials=lambda x, out: (out,), function=True)
+register("log", forward=positive_log, partials=lambda x, out: (1.0 / x,), function=True)
+register("relu", forward=relu, partials=lambda x, out: (0.0 if number(x) <= 0.0 else 1.0,), kink=True, function=True)
+register("abs", forward=abs, partials=lambda x, out: sign(x), kink=True, function=True)
+register("dot", forward=dot, partials=dot_partials, arity=None, symbol="w·x+b")
+register("sum", forward=float_sum, partials=lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol="Σ")
+register("logsumexp", forward=log_sum_exp, partials=softmax, arity=None)
 
-    As in PyTorch: 0 for c == 0; at a == 0 with 0 < c < 1, a**(c-1) is +inf, so the
-    result is the IEEE product c * inf * g: inf for g > 0, and nan for g == 0 (the
-    backward of ``x**0.5 * 0.0`` at x = 0 is nan, as in PyTorch and JAX).
-    """
-    (a,) = node._prev
-    c = node._aux
-    if c == 0.0:
-        return (0.0,)
-    if a.data == 0.0 and c < 1.0:
-        return (c * math.inf * g,)
-    return (c * safe_pow(a.data, c - 1.0) * g,)
-
-
-def powv_back(node: Node, g: float) -> tuple[float, ...]:
-    """a**b with b a Value: d/da = b * a**(b-1), d/db = a**b * ln(a) (a > 0 checked forward)."""
-    a, b = node._prev
-    return (b.data * safe_pow(a.data, b.data - 1.0) * g, node.data * math.log(a.data) * g)
-
-
-def exp_back(node: Node, g: float) -> tuple[float, ...]:
-    return (node.data * g,)
-
-
-def log_back(node: Node, g: float) -> tuple[float, ...]:
-    return (g / node._prev[0].data,)
+BUILTIN = frozenset(OPS)
 
 
-def tanh_back(node: Node, g: float) -> tuple[float, ...]:
-    t = node.data
-    return ((1.0 - t * t) * g,)
-
-
-def sigmoid_back(node: Node, g: float) -> tuple[float, ...]:
-    s = node.data
-    return (s * (1.0 - s) * g,)
-
-
-def relu_back(node: Node, g: float) -> tuple[float, ...]:
-    """0 where the forward clamped (x <= 0), else g: a NaN input passes g, as in PyTorch."""
-    return (0.0 if node._prev[0].data <= 0.0 else g,)
-
-
-def abs_back(node: Node, g: float) -> tuple[float, ...]:
-    x = node._prev[0].data
-    return (g if x > 0.0 else (-g if x < 0.0 else 0.0),)
-
-
-def dot_back(node: Node, g: float) -> tuple[float, ...]:
-    """out = sum_i w_i x_i + b with parents (w_1..w_n, x_1..x_n, b)."""
-    prev = node._prev
-    n = (len(prev) - 1) // 2
-    weights = prev[:n]
-    inputs = prev[n : 2 * n]
-    return (*[x.data * g for x in inputs], *[w.data * g for w in weights], g)
-
-
-def sum_back(node: Node, g: float) -> tuple[float, ...]:
-    return (g,) * len(node._prev)
-
-
-def logsumexp_back(node: Node, g: float) -> tuple[float, ...]:
-    """d/dx_i log(sum_j exp(x_j)) = softmax(x)_i = exp(x_i - out)."""
-    out = node.data
-    return tuple(math.exp(p.data - out) * g for p in node._prev)
-
-
-BACKWARD: dict[str, Callable[[Node, float], tuple[float, ...]]] = {
-    "+": add_back,
-    "-": sub_back,
-    "*": mul_back,
-    "/": div_back,
-    "neg": neg_back,
-    "**": pow_back,
-    "**v": powv_back,
-    "exp": exp_back,
-    "log": log_back,
-    "tanh": tanh_back,
-    "sigmoid": sigmoid_back,
-    "relu": relu_back,
-    "abs": abs_back,
-    "dot": dot_back,
-    "sum": sum_back,
-    "logsumexp": logsumexp_back,
-}
-"""The derivative rule of each op name."""
-
-KINK_OPS = frozenset({"relu", "abs"})
-"""Ops whose derivative jumps at an input of 0: a central difference there is meaningless."""
+def names(where: Callable[[Op], bool]) -> tuple[str, ...]:
+    """The names of the ops for which ``where(op)`` holds, in table order."""
+    return tuple(name for name, op in OPS.items() if where(op))

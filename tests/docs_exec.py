@@ -18,6 +18,15 @@ training line, one that starts with "epoch " or "test accuracy " (the lines
 
 The words, the epoch numbers and the number of lines stay exact, so a page still fails
 when the output changes shape or the training gets worse by more than noise.
+
+A model trained on the page carries those differences into what ``predict`` prints. On a
+predict line (``PICTURE: DIGIT    activations 0:... 9:...``, or ``probabilities``) the
+digit read stays exact and each of the ten outputs matches within OUTPUT_ABS (0.01).
+
+``check`` compares two float64 computations done in a different order, and the order of a
+BLAS kernel's sums differs per CPU too. On a row of its table (a line that ends in "ok"),
+a difference shown in e-notation below ROUNDING (1e-14) matches any printed one below
+ROUNDING: the rounding level, whatever its last digits. A larger one stays exact.
 """
 
 from __future__ import annotations
@@ -108,7 +117,17 @@ ACCURACY_POINTS = 0.3
 LOSS_RELATIVE = 0.05
 """How far (relative) the loss on a training line may be from the page's."""
 
+OUTPUT_ABS = 0.01
+"""How far one of the ten outputs on a predict line may be from the page's."""
+
+ROUNDING = 1e-14
+"""Below this, two differences on a row of ``check``'s table are both rounding-level."""
+
 _TRAINING_LINE = re.compile(r"\s*(epoch|test accuracy) ")
+_CHECK_ROW = re.compile(r".*\d\.\de[-+]\d\d.*  ok")
+_DIFFERENCE = re.compile(r"\d\.\de[-+]\d\d")
+_PREDICT_LINE = re.compile(r"\S+: \d    (activations|probabilities)( \s*\d:\d\.\d+){10}$")
+_OUTPUT = re.compile(r"(?<=\d:)\d\.\d+")
 # on a training line: "...", a number before "%", or the number after the word "loss"
 _TOKEN = re.compile(r"(?P<any>\.\.\.)|(?<![\d.])(?P<percent>\d+(?:\.\d+)?)(?=%)|(?<=\bloss )(?P<loss>\d+(?:\.\d+)?)")
 _NUMBER = r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|nan|inf)"
@@ -117,6 +136,14 @@ _NUMBER = r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|nan|inf)"
 def _line_pattern(expected: str) -> tuple[re.Pattern[str], list[tuple[str, float]]]:
     """A regex for one expected line and, per capture group, the kind and value of the
     number it must be close to (training lines only; see the module docstring)."""
+    for line_kind, number, kind in ((_PREDICT_LINE, _OUTPUT, "output"), (_CHECK_ROW, _DIFFERENCE, "rounding")):
+        if line_kind.fullmatch(expected):
+            parts, slots, at = [], [], 0
+            for token in number.finditer(expected):
+                parts += [re.escape(expected[at : token.start()]), _NUMBER]
+                slots.append((kind, float(token.group())))
+                at = token.end()
+            return re.compile("".join(parts) + re.escape(expected[at:]) + r"[ \t]*"), slots
     if not _TRAINING_LINE.match(expected):
         return re.compile(".*?".join(re.escape(part) for part in expected.split("...")) + r"[ \t]*"), []
     parts, slots, at = [], [], 0
@@ -134,6 +161,10 @@ def _line_pattern(expected: str) -> tuple[re.Pattern[str], list[tuple[str, float
 
 
 def _close(kind: str, shown: float, printed: float) -> bool:
+    if kind == "output":
+        return abs(printed - shown) <= OUTPUT_ABS + 1e-9
+    if kind == "rounding":
+        return printed == shown or (abs(shown) < ROUNDING and abs(printed) < ROUNDING)
     if kind == "percent":
         return abs(printed - shown) <= ACCURACY_POINTS + 1e-9
     return abs(printed - shown) <= LOSS_RELATIVE * abs(shown) + 1e-12

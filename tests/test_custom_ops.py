@@ -97,7 +97,7 @@ def test_draw_dot_and_explain_show_the_op_and_its_local_derivative():
 
 
 def test_errors_are_clear():
-    with pytest.raises(ValueError, match="'tanh' is a built-in op"):
+    with pytest.raises(ValueError, match="'tanh' is a built-in op; an op is defined once"):
         define_op("tanh", forward=math.tanh, derivative=lambda x: 1 - x.tanh() ** 2)
     with pytest.raises(ValueError, match="must be an identifier"):
         define_op("soft plus", forward=math.tanh, derivative=lambda x: x)

@@ -4,7 +4,19 @@ import subprocess
 import sys
 
 import pytest
-from docs_exec import ACCURACY_POINTS, LOSS_RELATIVE, ROOT, Block, blocks, line_matches, matches, run_block, run_page
+from docs_exec import (
+    ACCURACY_POINTS,
+    LOSS_RELATIVE,
+    OUTPUT_ABS,
+    ROOT,
+    ROUNDING,
+    Block,
+    blocks,
+    line_matches,
+    matches,
+    run_block,
+    run_page,
+)
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
@@ -56,7 +68,48 @@ SHOWN = "epoch   5  loss 0.0210  train 99.64%  test 98.14%  ...s"
 
 
 def test_the_tolerances_are_the_documented_ones():
-    assert (ACCURACY_POINTS, LOSS_RELATIVE) == (0.3, 0.05)
+    assert (ACCURACY_POINTS, LOSS_RELATIVE, OUTPUT_ABS, ROUNDING) == (0.3, 0.05, 0.01, 1e-14)
+
+
+CHECKED = "784-16-16-10 sigmoid/sigmoid mse                             2.1e-16   8.2e-16   8.2e-17  ok"
+
+
+@pytest.mark.parametrize(
+    "printed,ok",
+    [
+        (CHECKED, True),
+        (CHECKED.replace("8.2e-16", "1.3e-15"), True),  # Haswell's and Zen's kernels
+        (CHECKED.replace("8.2e-17", "0.0e+00"), True),
+        (CHECKED.replace("8.2e-16", "3.0e-12"), False),  # more than rounding
+        (CHECKED.replace("  ok", "  FAIL"), False),
+        (CHECKED.replace("sigmoid/sigmoid", "relu/linear"), False),
+    ],
+)
+def test_check_rows_match_at_the_rounding_level(printed, ok):
+    assert line_matches(CHECKED, printed) is ok
+
+
+PREDICTED = (
+    "demos/digits/8.png: 8    activations 0:0.016  1:0.001  2:0.469  3:0.032  4:0.000  5:0.000  6:0.000  7:0.002  "
+    "8:0.676  9:0.001"
+)
+
+
+@pytest.mark.parametrize(
+    "printed,ok",
+    [
+        (PREDICTED, True),
+        (PREDICTED.replace("2:0.469", "2:0.470"), True),  # Haswell's kernel prints this one
+        (PREDICTED.replace("8:0.676", "8:0.667"), True),  # 0.009 off
+        (PREDICTED.replace("8:0.676", "8:0.656"), False),  # 0.02 off
+        (PREDICTED.replace(": 8    ", ": 2    "), False),  # the digit read is exact
+        (PREDICTED.replace("activations", "probabilities"), False),
+        (PREDICTED.replace("8.png", "3.png"), False),
+        (PREDICTED.replace("  9:0.001", ""), False),  # ten outputs, no fewer
+    ],
+)
+def test_predict_outputs_match_within_the_tolerance(printed, ok):
+    assert line_matches(PREDICTED, printed) is ok
 
 
 @pytest.mark.parametrize(

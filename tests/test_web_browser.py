@@ -61,6 +61,12 @@ def page(browser, server):
     assert errors == [], f"the console shows errors: {errors}"
 
 
+def use_digits(page):
+    """Pick the bundled 98% reader (784-256-10) in the network menu; the page opens on the notes' network."""
+    page.select_option("#model", "digits")
+    page.wait_for_function("document.querySelectorAll('#network-svg [data-layer=\"1\"]').length === 256")
+
+
 def draw(page, strokes):
     box = page.locator("#pad").bounding_box()
     for stroke in strokes:
@@ -84,6 +90,7 @@ def wait_for_number(page, selector, expected, tol=1e-12):
 
 @pytest.mark.parametrize("digit", [7, 1, 0])
 def test_drawn_digits_are_read(page, digit):
+    use_digits(page)
     draw(page, STROKES[digit])
     page.wait_for_function(f"document.querySelector('#prediction').textContent === '{digit}'", timeout=5000)
     assert page.text_content("#prediction") == str(digit)
@@ -94,6 +101,7 @@ def test_drawn_digits_are_read(page, digit):
 
 
 def test_clear_empties_the_answer(page):
+    use_digits(page)
     draw(page, STROKES[1])
     page.wait_for_function("document.querySelector('#prediction').textContent === '1'")
     page.click("#clear")
@@ -120,6 +128,7 @@ def red_for_positive(value, colour):
 
 
 def test_a_clicked_neuron_shows_its_weights_as_red_and_blue(page):
+    use_digits(page)
     draw(page, STROKES[7])
     page.wait_for_function("document.querySelector('#prediction').textContent === '7'")
     page.click('#network-svg circle[data-layer="1"][data-index="3"]')
@@ -143,6 +152,7 @@ def test_network_edges_are_red_for_positive_weights_and_blue_for_negative(page):
     from microgrid.digits.predict import default_model
 
     model, _ = default_model()
+    use_digits(page)
     page.wait_for_selector("#network-svg line[data-edge]")
     edges = page.locator("#network-svg line[data-edge]").evaluate_all(
         "es => es.map(e => [e.dataset.edge, e.getAttribute('stroke')])"
@@ -228,18 +238,19 @@ def test_the_nudges_view_shows_backward(page):
     legend = page.text_content("#nudge-edges-legend")
     assert "red: increase w_jk (nudge > 0)" in legend and "blue: decrease w_jk (nudge < 0)" in legend
     assert "red: this activation should go up" in page.text_content("#activation-nudges-legend")
-    # the mini-batch view: the average nudges of the output layer over training images 0..99
+    # the mini-batch view: the average nudges of the output layer over a random mini-batch of 100
     page.click("#run-batch")
     page.wait_for_selector("#batch-layer-3", timeout=30_000)
+    start = int(page.get_attribute("#batch-cost", "data-start"))
     batch_mlp = load_model(NOTES_MODEL)[0].to_scalar()
-    outs = [batch_mlp(x.tolist()) for x in to_inputs(data.train_images[:100])]
-    mse(outs, [int(y) for y in data.train_labels[:100]]).backward()
+    outs = [batch_mlp(x.tolist()) for x in to_inputs(data.train_images[start : start + 100])]
+    mse(outs, [int(y) for y in data.train_labels[start : start + 100]]).backward()
     average = [-sum(o[j].grad for o in outs) for j in range(10)]
     cells = page.locator("#batch-layer-3 tr td:nth-child(3)").evaluate_all("es => es.map(e => e.dataset.value)")
     assert [float(v) for v in cells] == pytest.approx(average, rel=1e-9, abs=1e-15)
     page.click("#step")
     page.wait_for_selector("#step-costs")
-    assert "before" in page.text_content("#step-costs") and page.input_value("#nudges-model") == "notes (stepped)"
+    assert "before" in page.text_content("#step-costs") and page.input_value("#model") == "notes (stepped)"
 
 
 def test_two_tabs_at_once(browser, server):
@@ -248,6 +259,7 @@ def test_two_tabs_at_once(browser, server):
     for tab in tabs:
         tab.goto(server)
         tab.wait_for_selector("body[data-ready=true]")
+        use_digits(tab)
     for tab, digit in zip(tabs, (1, 0)):
         draw(tab, STROKES[digit])
     for tab, digit in zip(tabs, (1, 0)):
@@ -282,6 +294,7 @@ def test_a_finger_draws_a_digit_without_scrolling_the_page(browser, server, digi
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server)
     page.wait_for_selector("body[data-ready=true]")
+    use_digits(page)
     page.locator("#pad").scroll_into_view_if_needed()
     page.evaluate(
         "window.seen = []; document.querySelector('#pad').addEventListener('pointermove', "

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
+from .. import __version__
 from .commands import check, draw, predict, serve, show, train
 from .errors import UserError
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m microgrid",
         description="microgrid: a scalar autograd engine you can see, and a fast path that trains MNIST.",
     )
+    parser.add_argument("--version", action="version", version=f"microgrid {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         command.add_parser(sub)

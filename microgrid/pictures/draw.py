@@ -16,9 +16,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..autodiff import missing_rule
 from ..engine import Value
-from ..ops import BACKWARD
+from ..ops import OPS
+from ..ops import local_derivatives as _local
 from ..support.atomic import write_bytes_atomically
 
 if TYPE_CHECKING:
@@ -37,17 +37,6 @@ __all__ = [
 ]
 
 FORMATS = ("svg", "png", "pdf", "dot")
-OP_SYMBOLS = {
-    "*": "×",
-    "/": "÷",
-    "-": "−",
-    "neg": "−x",
-    "**": "x^c",
-    "**v": "a^b",
-    "sigmoid": "σ",
-    "dot": "w·x+b",
-    "sum": "Σ",
-}
 DOT_EXPAND = 8  # a fused weighted sum with more inputs than this has its leaf inputs grouped
 HIGHLIGHT = "#d62728"
 POSITIVE, NEGATIVE = "#b2182b", "#2166ac"  # weight signs: the ends of RdBu_r, as everywhere in microgrid
@@ -78,22 +67,23 @@ def escape(text: str) -> str:
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
     """d(node)/d(parent) for each parent, at the current values (the rule with upstream 1)."""
-    if not node._prev:
-        return ()
-    rule = BACKWARD.get(node._op)
-    if rule is None:
-        raise missing_rule(node)
-    return tuple(rule(node, 1.0))
+    return _local(node) if node.parents else ()
+
+
+def symbol(op: str) -> str:
+    """An op's label in drawings: its table symbol ("×" for "*"), else its name."""
+    entry = OPS.get(op)
+    return entry.symbol if entry is not None and entry.symbol else op
 
 
 def _grouped(node: Value) -> set[int]:
     """Positions of the parents of a big fused dot node that are drawn as groups."""
-    if node._op != "dot":
+    if node.op != "dot":
         return set()
-    n = (len(node._prev) - 1) // 2
+    n = (len(node.parents) - 1) // 2
     if n <= DOT_EXPAND:
         return set()
-    return {i for i, p in enumerate(node._prev[: 2 * n]) if not p._prev}
+    return {i for i, p in enumerate(node.parents[: 2 * n]) if p.is_leaf}
 
 
 def _visible(root: Value, order: list[Value]) -> list[Value]:
@@ -102,7 +92,7 @@ def _visible(root: Value, order: list[Value]) -> list[Value]:
     shown_elsewhere: set[int] = set()
     for node in order:
         grouped = _grouped(node)
-        for i, p in enumerate(node._prev):
+        for i, p in enumerate(node.parents):
             (hidden if i in grouped else shown_elsewhere).add(id(p))
     return [n for n in order if id(n) not in hidden or id(n) in shown_elsewhere or n is root]
 
@@ -111,7 +101,7 @@ def chain_paths(root: Value, leaf: Value) -> list[list[tuple[Value, Value, float
     """Every path leaf -> ... -> root as a list of edges (parent, child, local derivative)."""
     children: dict[int, list[tuple[Value, float]]] = {}
     for node in root.topological_order():
-        for parent, d in zip(node._prev, local_derivatives(node)):
+        for parent, d in zip(node.parents, local_derivatives(node)):
             children.setdefault(id(parent), []).append((node, d))
     paths: list[list[tuple[Value, Value, float]]] = []
     stack: list[tuple[Value, list[tuple[Value, Value, float]]]] = [(leaf, [])]
@@ -135,7 +125,7 @@ def _caption(root: Value, leaf: Value, paths: list[list[tuple[Value, Value, floa
         total += product
         if k < MAX_PATHS:
             factors = " × ".join(_num(d) for _, _, d in path)
-            steps = " → ".join([who] + [e[1].label or OP_SYMBOLS.get(e[1]._op, e[1]._op) for e in path])
+            steps = " → ".join([who] + [e[1].label or symbol(e[1].op) for e in path])
             lines.append(f"path {k + 1}: {steps}:  {factors} = {_num(product)}")
     if len(paths) > MAX_PATHS:
         lines.append(f"... and {len(paths) - MAX_PATHS} more paths")
@@ -199,13 +189,11 @@ def draw_dot(
         color = HIGHLIGHT if id(node) in lit_nodes or node is highlight else "black"
         width = "2" if color != "black" else "1"
         dot.node(uid, label="{ " + " | ".join(fields) + " }", shape="record", color=color, penwidth=width)
-        if node._prev:
+        if node.parents:
             op_id = uid + "op"
             op_color = HIGHLIGHT if id(node) in lit_nodes else "black"
-            symbol = OP_SYMBOLS.get(node._op, node._op)
-            if node._op == "**":
-                symbol = f"^{_num(node._aux)}"
-            dot.node(op_id, label=escape(symbol), shape="ellipse", color=op_color, fontcolor=op_color)
+            label = f"^{_num(node.constants[0])}" if node.op == "**" else symbol(node.op)
+            dot.node(op_id, label=escape(label), shape="ellipse", color=op_color, fontcolor=op_color)
             dot.edge(op_id, uid, color=op_color, penwidth="2" if op_color != "black" else "1")
             _draw_parent_edges(dot, node, op_id, local_derivatives, on_path)
     if caption:
@@ -217,18 +205,18 @@ def _draw_parent_edges(dot: Any, node: Value, op_id: str, show_local: bool, on_p
     grouped = _grouped(node)
     derivs = local_derivatives(node)
     if grouped:
-        n = (len(node._prev) - 1) // 2
+        n = (len(node.parents) - 1) // 2
         for title, lo in (("weights", 0), ("inputs", n)):
             members = [i for i in range(lo, lo + n) if i in grouped]
             if not members:
                 continue
-            values = [node._prev[i].data for i in members]
+            values = [node.parents[i].data for i in members]
             gid = f"{op_id}{title}"
             label = f"{{ {len(members)} {title} | data {escape(_num(min(values)))} .. {escape(_num(max(values)))} }}"
-            lit = any((id(node._prev[i]), id(node)) in on_path for i in members)
+            lit = any((id(node.parents[i]), id(node)) in on_path for i in members)
             dot.node(gid, label=label, shape="record", style="dashed", color=HIGHLIGHT if lit else "gray40")
             dot.edge(gid, op_id, label=f"{len(members)} edges" if show_local else "", color="gray40")
-    for i, (parent, d) in enumerate(zip(node._prev, derivs)):
+    for i, (parent, d) in enumerate(zip(node.parents, derivs)):
         if i in grouped:
             continue
         lit = (id(parent), id(node)) in on_path

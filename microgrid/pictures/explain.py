@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ..autodiff import missing_rule
 from ..engine import Value
-from ..ops import BACKWARD
+from ..ops import local_derivatives
 
 __all__ = ["explain", "explain_text"]
 
@@ -33,7 +32,7 @@ def explain_text(root: Value) -> str:
     for node in order:
         if node.label:
             names[id(node)] = node.label
-        elif node._prev:
+        elif node.parents:
             counter += 1
             names[id(node)] = f"n{counter}"
         else:
@@ -41,18 +40,15 @@ def explain_text(root: Value) -> str:
     lines = []
     for node in order:
         name = names[id(node)]
-        if not node._prev:
+        if node.is_leaf:
             continue
-        op = f"** {_fmt(node._aux)}" if node._op == "**" else node._op
+        op = f"** {_fmt(node.constants[0])}" if node.op == "**" else node.op
         lines.append(f"{name}  [{op}]  value {_fmt(node.data)}  grad {_fmt(node.grad)}")
-        rule = BACKWARD.get(node._op)
-        if rule is None:
-            raise missing_rule(node)
-        local = rule(node, 1.0)
-        shown = list(zip(node._prev, local))
+        local = local_derivatives(node)
+        shown = list(zip(node.parents, local))
         if len(shown) > 12:
             shown = shown[:6] + shown[-6:]
-            hidden = len(node._prev) - 12
+            hidden = len(node.parents) - 12
         else:
             hidden = 0
         for k, (parent, d) in enumerate(shown):
@@ -63,7 +59,7 @@ def explain_text(root: Value) -> str:
                 f"    -> {pname}: local d{_wrap(name)}/d{_wrap(pname)} = {_fmt(d)}"
                 f"  x upstream grad {_fmt(node.grad)}  = {_fmt(d * node.grad)} added to its grad"
             )
-    leaves = [n for n in order if not n._prev and n.label]
+    leaves = [n for n in order if n.is_leaf and n.label]
     if leaves:
         lines.append("leaves: " + ", ".join(f"{n.label}.grad = {_fmt(n.grad)}" for n in leaves))
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Small expressions like "tanh(w*x + b)" parsed safely into Values.
 
 Only a whitelist is accepted: names, real numbers, + - * / **, unary minus and plus,
-parentheses, and calls of exp, log, tanh, sigmoid, relu and abs with one argument.
+parentheses, and calls with one argument of the ops the table marks as functions
+(:data:`FUNCTIONS`: exp, log, tanh, sigmoid, relu, abs, read from :mod:`microgrid.ops`).
 Anything else (attributes, subscripts, lambdas, strings, other calls) is rejected with an
 ExpressionError; nothing is ever passed to eval or exec.
 
@@ -24,10 +25,12 @@ import sys
 from collections.abc import Callable, Mapping
 
 from ..engine import Value
+from ..ops import OPS
 
 __all__ = ["ExpressionError", "parse_expression", "FUNCTIONS", "LABEL_MAX", "LABEL_END", "EXCERPT"]
 
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "abs")
+FUNCTIONS = tuple(name for name, op in OPS.items() if op.function)
+"""The functions an expression may call: the ops of the table that are Value methods."""
 LABEL_MAX = 60
 """Longest label kept whole; a longer one is shortened to its ends."""
 LABEL_END = 28
@@ -224,7 +227,7 @@ class _Parser:
     # -- reductions -----------------------------------------------------------------------
 
     def labelled(self, value: Value, text: _Text, precedence: int) -> None:
-        if value._prev and not value.label:
+        if value.parents and not value.label:
             value.label = str(text)
         self.operands.append((value, text, precedence))
 
@@ -242,7 +245,7 @@ class _Parser:
             joined = _join([op, "(", text, ")"] if prec < _FACTOR else [op, text])
             if op == "+":
                 self.operands.append((value, joined, _FACTOR))
-            elif not value._prev and not value.label:  # a negative constant
+            elif value.is_leaf and not value.label:  # a negative constant
                 self.operands.append((Value(-value.data), joined, _FACTOR))
             else:
                 self.labelled(self.compute(joined, pos, value.__neg__), joined, _FACTOR)
@@ -259,7 +262,7 @@ class _Parser:
         )
         if op == "/" and right.data == 0.0:
             raise self.fail(f"division by zero in {str(joined)!r}: the denominator {str(rtext)!r} is 0", pos)
-        if op == "**" and not right._prev and not right.label:  # a constant exponent: the engine's x ** c
+        if op == "**" and right.is_leaf and not right.label:  # a constant exponent: the engine's x ** c
             operand: Value | float = right.data
         else:
             operand = right
@@ -276,7 +279,7 @@ class _Parser:
         if function:  # a plain group keeps its operand and precedence: unparse drops redundant parentheses
             value, text, _ = self.operands.pop()
             joined = _join([function + "(", text, ")"])
-            self.labelled(self.compute(joined, start, getattr(value, function)), joined, _ATOM)
+            self.labelled(self.compute(joined, start, lambda: Value.apply(function, value)), joined, _ATOM)
 
     # -- the loop -------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from ..autodiff import grad
 from ..engine import Value, no_grad
-from ..ops import KINK_OPS
+from ..ops import OPS
 
 __all__ = ["gradcheck", "gradgradcheck", "numeric_grad", "numeric_hessian", "GradcheckError"]
 
@@ -59,8 +59,9 @@ def _kinks_near(root: Value, eps: float) -> list[str]:
     """Describe each relu/abs node whose input lies within eps of 0 (the derivative jumps)."""
     found = []
     for node in root.topological_order():
-        if node._op in KINK_OPS and abs(node._prev[0].data) <= eps:
-            found.append(f"{node._op}({node._prev[0].data!r})")
+        op = OPS.get(node.op)
+        if op is not None and op.kink and abs(node.parents[0].data) <= eps:
+            found.append(f"{node.op}({node.parents[0].data!r})")
     return found
 
 

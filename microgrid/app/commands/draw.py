@@ -66,9 +66,11 @@ def add_parser(sub: Any) -> None:
         help="draw a computation graph: the notes' chain rule, a layer, or any small expression",
         description="Draw a computation graph with every local derivative on its edge. "
         "'chain' is the notes' one-neuron-per-layer chain a(L-1) -> z(L) -> a(L) -> C0; 'layer' the case with "
-        "indices j and k; 'expr' any expression over named variables, e.g. "
+        "indices j and k; both also print their report: each derivative by its chain-rule formula beside the "
+        "engine's. 'expr' is any expression over named variables, e.g. "
         'draw expr "tanh(w*x + b)" --set w=0.5 x=2 b=-1 -o expr.svg; with --order 2 it draws the graph that '
-        "backpropagation builds for the second derivative d2/dx2 (grad with create_graph=True, twice)",
+        "backpropagation builds for the second derivative d2/dx2 (grad with create_graph=True, twice), and "
+        "--text then explains the backward pass through that graph, whose result is the next derivative",
     )
     p.add_argument("what", choices=["chain", "layer", "expr"])
     p.add_argument("expression", nargs="?", help='for expr: e.g. "tanh(w*x + b)"')

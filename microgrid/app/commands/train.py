@@ -100,7 +100,7 @@ def add_parser(sub: Any) -> None:
         "L2 weight decay); "
         "notes-plain: the notes' recipe as written, N(0,1) weights, lr 3, batch 100, 30 epochs; "
         "notes-best: the same layers with relu, cross-entropy, Adam and shifted digits; "
-        "best: 784-256-10 relu, cross-entropy, Adam, the fastest to 98%% we found. "
+        "best: 784-256-10 relu, cross-entropy, Adam, the fastest to 98% we found. "
         "Flags given after a preset override it.",
     )
     p.add_argument("--preset", choices=PRESET_NAMES, help="start from a named recipe (see above)")

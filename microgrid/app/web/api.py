@@ -6,11 +6,12 @@ GET  /api/example?index=I&model=NAME      training image I (784 inputs in [0, 1]
 POST /api/predict {model, width, height, pixels}            the drawing as predict reads it, every layer
 POST /api/neuron  {model, layer, index, image}              what one neuron looks for
 POST /api/nudges  {model, image, target}                    one example's nudges (scalar engine)
-POST /api/batch   {model, image, target, start, count}      the mini-batch's average nudges beside them
+POST /api/batch   {model, image, target, start?, count}     the mini-batch's average nudges beside them
                                                             (count at most 100, cut to about 1 s of work)
-POST /api/step    {model, start, count, lr}                 one step of optim.SGD on the model's own cost
+POST /api/step    {model, start?, count, lr}                one step of optim.SGD on the model's own cost
                                                             (its loss: MSE or cross-entropy): cost before
                                                             and after; 422 and no change if it overflows
+(without start, /api/batch and /api/step take a new random mini-batch each time)
 POST /api/chain   {w, b, a_prev, y}                         the one-neuron chain by Value
 """
 
@@ -44,12 +45,15 @@ SCALAR_WORK = 2_500_000
 the notes' network (12,730 weights), 39 at the nudges' limit (63,370)."""
 
 
+_rng = np.random.default_rng()
+
+
 def _batch(state: AppState, data: dict[str, Any], most: int = MAX_COUNT) -> tuple[np.ndarray, np.ndarray, int]:
     """Training images start .. start+count as inputs (count, 784) and labels (count,);
-    ``count`` (1 to MAX_COUNT) is cut to ``most``."""
+    ``count`` (1 to MAX_COUNT) is cut to ``most``; without ``start``, a new random mini-batch each time."""
     images, labels = state.training_images()
     count = min(integer(data, "count", 100, lo=1, hi=MAX_COUNT), most)
-    start = integer(data, "start", 0, lo=0, hi=len(images) - count)
+    start = integer(data, "start", int(_rng.integers(0, len(images) - count + 1)), lo=0, hi=len(images) - count)
     x = images[start : start + count].reshape(count, 784).astype(np.float64) * PIXEL_SCALE
     return x, labels[start : start + count].astype(np.intp), start
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...ops import BACKWARD
+from ...ops import local_derivatives
 from ...support.chain import one_neuron_chain
 
 __all__ = ["chain", "PATH"]
@@ -27,10 +27,9 @@ def chain(w: float, b: float, a_prev: float, y: float) -> dict[str, Any]:
     names = {id(v): name for name, v in nodes.items()}
     edges = []
     for name, node in nodes.items():
-        if not node._prev:
+        if node.is_leaf:
             continue
-        local = BACKWARD[node._op](node, 1.0)
-        for parent, d in zip(node._prev, local):
+        for parent, d in zip(node.parents, local_derivatives(node)):
             if id(parent) in names:
                 edges.append({"from": names[id(parent)], "to": name, "local": d})
     by_pair = {(e["from"], e["to"]): e["local"] for e in edges}

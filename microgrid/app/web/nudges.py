@@ -23,7 +23,7 @@ from ...engine import Value
 from ...init import ACTIVATIONS
 from ...losses import mse
 from ...nn import MLP
-from ...ops import BACKWARD
+from ...ops import local_derivatives
 from ...pictures.explain import explain_text
 
 __all__ = ["build", "nudges", "batch_nudges"]
@@ -33,7 +33,7 @@ EDGE_GRADS_MAX_FAN_IN = 256  # weight grads are returned for layers with at most
 
 def _pre_activation(a: Value) -> Value:
     """The weighted sum z under an activation node (a itself for a linear layer)."""
-    return a._prev[0] if a._op in ACTIVATIONS else a  # an activation's op is named after it; linear adds none
+    return a.parents[0] if a.op in ACTIVATIONS else a  # an activation's op is named after it; linear adds none
 
 
 def build(mlp: MLP, x: Sequence[float]) -> tuple[list[list[Value]], list[list[Value]]]:
@@ -78,7 +78,7 @@ def _three_ways(mlp: MLP, zs: list[list[Value]], acts: list[list[Value]], target
     times the upstream grad dC0/dz_t(L) (what ``explain`` prints for each parent of z_t(L))."""
     neuron = mlp.layers[-1].neurons[target]
     z = zs[-1][target]
-    shares = BACKWARD[z._op](z, z.grad)  # dot: (a_k * g for each w_k, w_k * g for each a_k, g for b)
+    shares = [d * z.grad for d in local_derivatives(z)]  # dot: (a_k * g for each w_k, w_k * g for each a_k, g for b)
     n = neuron.nin
     prev = acts[-2] if len(acts) > 1 else None
     return {

@@ -46,9 +46,11 @@ from starlette.staticfiles import StaticFiles
 from .api import notes_routes
 from .gate import MAX_BODY_BYTES, build_app
 from .state import AppState
+from .story_api import story_routes
 from .training import learn_routes
+from .views_api import views_routes
 
-__all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "TRAINING", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "STATIC", "WebPart", "PARTS", "NOTES", "STORY", "TRAINING", "VIEWS", "create_app"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -65,7 +67,9 @@ class WebPart:
 
 NOTES = WebPart("notes", notes_routes)  # the five panels; their files are linked by index.html itself
 TRAINING = WebPart("learn", learn_routes, scripts=("learn.js",), styles=("learn.css",))  # watch the network learn
-PARTS: list[WebPart] = [NOTES, TRAINING]
+STORY = WebPart("story", story_routes)  # the guided path's own parts (cost, descent, sensitivity)
+VIEWS = WebPart("views", views_routes, scripts=("views.js",), styles=("views.css",))  # only this engine: issue 25
+PARTS: list[WebPart] = [NOTES, STORY, TRAINING, VIEWS]
 
 
 def _page(parts: Sequence[WebPart]) -> str:

@@ -138,14 +138,14 @@ class AppState:
 
 
 def load_state(model_file: str | Path | None = None) -> AppState:
-    """The bundled models ("digits": the 98% model, "notes": the notes' network) plus
-    ``model_file`` (named after its file, and the default) when given."""
+    """The bundled models ("notes": the notes' network, the default; "digits": the 98% model) plus
+    ``model_file`` (named after its file, and then the default) when given."""
     from ...digits.predict import default_model
 
     models: dict[str, tuple[FastMLP, dict[str, Any]]] = {"digits": default_model()}
     if NOTES_MODEL.is_file():
         models["notes"] = load_model(NOTES_MODEL)
-    default = "digits"
+    default = "notes" if "notes" in models else "digits"  # the notes' network, as the page tells their story
     if model_file is not None:
         default = Path(model_file).stem
         models[default] = load_model(model_file)

@@ -30,6 +30,7 @@ from ...nn import MLP
 from ...optim import SGD
 from ...support.toys import two_moons, xor
 from .training_config import ConfigError, _check_number
+from .views_runs import ToyCurvature
 
 __all__ = ["ToyJob", "parse_toy"]
 
@@ -94,6 +95,7 @@ class ToyJob:
         pts = np.asarray(self.xs)
         low, high = pts.min(axis=0) - 0.5, pts.max(axis=0) + 0.5
         self.extent = [float(low[0]), float(high[0]), float(low[1]), float(high[1])]
+        self.curvature: ToyCurvature | None = None  # lambda_max by hvp while set (POST /api/views/curvature)
         self._thread = threading.Thread(target=self._run, name="microgrid-toy", daemon=True)
 
     @property
@@ -146,7 +148,13 @@ class ToyJob:
             out = out - 0.5
         self.boundary = {"side": GRID, "scores": out.reshape(GRID, GRID).round(4).tolist(), "step": self.step}
 
+    def _trained(self) -> float:
+        """Seconds of training so far, less what the curvature estimates took."""
+        spent = self.curvature.spent if self.curvature is not None else 0.0
+        return time.perf_counter() - self._started - spent
+
     def _run(self) -> None:
+        self._started = time.perf_counter()
         try:
             self.status = "running"
             next_draw = 0.0
@@ -164,6 +172,8 @@ class ToyJob:
                 cost = self._cost(scores)
                 self.net.zero_grad()
                 cost.backward()
+                if self.curvature is not None:
+                    self.curvature.maybe(cost, self.net.parameters(), self.step, self.optimizer.lr, self._trained)
                 self.optimizer.step()
                 self.step += 1
                 self.costs.append(cost.data)

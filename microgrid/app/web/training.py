@@ -4,7 +4,7 @@ One job at a time per server (a ``TrainingState``): an MNIST run of the fast pat
 (:mod:`.training_job`) or a toy run of the scalar engine (:mod:`.toy_job`). Every tab
 watches the same job through one Server-Sent Events stream.
 
-    POST /start      {preset?, sizes?, activation?, loss?, optimizer?, lr?, batch_size?, epochs?, ...}
+    POST /start      {preset?, sizes?, activation?, loss?, optimizer?, lr?, batch_size?, epochs?, pace?, ...}
     POST /toy        {dataset?, hidden?, activation?, loss?, lr?, steps?, ...}
     POST /pause, /resume, /step (one batch, then paused), /stop
     POST /control    {lr?, batch_size?, pace?}: used from the next batch on (pace: steps a second,
@@ -99,6 +99,7 @@ class TrainingState:
         self.last_model: str | None = None
         self.jobs = 0  # jobs started so far; each job's number tells a page which job an event is about
         self.trained = 0  # models trained so far: trained-1, trained-2, ...
+        self.on_new_job: list[Callable[[TrainingJob | ToyJob], None]] = []  # called before a job starts (views)
         self._data: Dataset | None = None
         self._lock = threading.Lock()
 
@@ -156,6 +157,7 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         body = await read_json(request, empty={})
         if state.job is not None and state.job.running:
             raise _busy(state.job)
+        pace = parse_controls({"pace": body.pop("pace")})["pace"] if isinstance(body, dict) and "pace" in body else None
         data = await run_in_threadpool(state.dataset)
         nin = int(data.train_images[0].size)
         config, live_views = parse_config(
@@ -169,8 +171,12 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
             raise _busy(state.job)
         state.jobs += 1
         job.number, state.job = state.jobs, job
+        if pace is not None:  # from the first step on: a pace a person can watch
+            job.change({"pace": pace})
+        for prepare in state.on_new_job:
+            prepare(job)
         job.start()
-        return JSONResponse({"status": "started", "job": job.number, "config": asdict(config)})
+        return JSONResponse({"status": "started", "job": job.number, "config": asdict(config), "pace": pace})
 
     async def toy(request: Request) -> Response:
         body = await read_json(request, empty={})
@@ -179,6 +185,8 @@ def training_routes(state: TrainingState) -> list[BaseRoute]:
         job = ToyJob(parse_toy(body))
         state.jobs += 1
         job.number, state.job = state.jobs, job
+        for prepare in state.on_new_job:
+            prepare(job)
         job.start()
         return JSONResponse({"status": "started", "job": job.number, "settings": job.settings})
 

@@ -35,6 +35,8 @@ from ...digits.train import TrainConfig
 from ...optim import SGD
 from . import training_views as views
 from .training_report import confusion_and_mistakes, give_back_memory, lean_copy, model_meta
+from .training_watch import PageWatch
+from .views_runs import RunViews
 
 __all__ = ["TrainingJob", "RUNNING", "FINISHED"]
 
@@ -42,6 +44,7 @@ RUNNING = ("starting", "running", "paused")
 FINISHED = ("done", "stopped", "diverged", "failed")
 TICK = 0.25  # seconds of training between two looks at the live quantities
 VIEWS_SHARE = 0.03  # at most this share of the training time goes to the live views while running
+PACED_VIEWS_SHARE = 0.5  # with a pace the loop mostly waits: the views may take half of its time
 PATH_POINTS = 40
 PATH_BYTES = 32 * 2**20  # the recent path's weight vectors, all together: fewer points for a large model
 
@@ -80,6 +83,10 @@ class TrainingJob:
         self.subset = (np.take(self.pixels, subset, axis=0), np.take(self.labels, subset))
         self.probe: FastMLP | None = copy.deepcopy(self.model)
         self.watchers: list[Hooks] = []  # more views: called after the job's own hooks
+        self.page_watch = PageWatch(self)  # the mini-batch being learned from, what went wrong (issue 24)
+        self.watchers.append(self.page_watch)
+        self.views = RunViews(self.model, self.pixels, self.labels, config.loss, lambda: self.active_seconds)
+        self.watchers.append(self.views)  # replay snapshots and lambda_max (issue 25's views)
         self.status, self.message = "starting", ""
         self.samples_total = config.epochs * len(self.pixels)
         self.costs: list[float] = []
@@ -242,7 +249,7 @@ class TrainingJob:
             self._path.append(flat.data.copy())
         if time.perf_counter() >= self._next_tick:
             self._last_good = (loop.step, flat.data.copy())
-            budget = VIEWS_SHARE * self.active_seconds
+            budget = (VIEWS_SHARE if self.pace is None else PACED_VIEWS_SHARE) * self.active_seconds
             if self.live_views and self._views_spent + self._views_cost <= budget:
                 self._views((flat.grad.copy(), cost))
             self._next_tick = time.perf_counter() + TICK
@@ -346,6 +353,7 @@ class TrainingJob:
             "gradient": self.gradient,
             "gradients": self.gradients[-200:],
             "final": self.final,
+            **self.page_watch.snapshot(),
         }
 
     def _weights(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ export const state = {
   models: [],          // as GET /api/models lists them
   image: null,         // the 784 inputs the network last read (from the drawing or a training image)
   reading: null,       // the last /api/predict answer for that image
+  target: null,        // the digit the learner says the image is (y of the cost and the nudges); never the guess
   on(event, fn) { (listeners[event] ||= []).push(fn); },
   emit(event, value) { for (const fn of listeners[event] || []) fn(value); },
 };

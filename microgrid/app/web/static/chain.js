@@ -1,6 +1,10 @@
 // Panel 5, the chain rule live: the notes' one-neuron chain, recomputed by Value on every
 // slider move: every value and grad, each edge's local derivative, and their product.
 import { el, fmt, postJSON, showError } from "./api.js";
+import { num } from "./explain.js";
+import { partSection } from "./story.js";
+
+const FN = "microgrid.app.web.chain_live.chain (microgrid.chain.one_neuron_chain, Value.backward())";
 
 const SLIDERS = [
   ["w", "w(L)", -4, 4, 1.2], ["b", "b(L)", -4, 4, -0.4], ["a_prev", "a(L-1)", 0, 1, 0.6], ["y", "y", 0, 1, 1.0],
@@ -20,8 +24,10 @@ export function chainPanel() {
   const rows = el("table", { id: "chain-rows" });
   const error = el("p", { class: "error" });
   error.hidden = true;
-  const section = el("section", { id: "chain", class: "panel" },
-    el("h2", { text: "5. The chain rule, live" }),
+  const section = partSection({ id: "chain", part: "chain", title: "The chain rule", heading: "The chain rule, live",
+    says: "Take one neuron per layer. A nudge to w(L) nudges z(L), which nudges a(L), which moves the cost: dC0/dw(L) is "
+      + "the product of those three rates, dz/dw · da/dz · dC0/da. How much the nudge matters depends on how bright the "
+      + "previous neuron a(L-1) is." },
     el("p", { class: "note", text: "One neuron per layer: a(L-1) → z(L) = w(L) a(L-1) + b(L) → a(L) = σ(z(L)) → C0 = (a(L) − y)². "
       + "Every number below is recomputed by microgrid's Value (forward and backward()) when you move a slider." }),
     el("div", { class: "sliders" }, ...sliders), graph, product, rows, error);
@@ -46,8 +52,9 @@ export function chainPanel() {
   function node(name, leaf = false) {
     const box = el("div", { class: "chain-node", "data-node": name },
       el("div", { class: "chain-name", text: name }),
-      el("div", { text: `value ${fmt(chainState.values[name])}` }),
-      el("div", { class: "grad", text: `grad ${fmt(chainState.grads[name])}` }));
+      el("div", {}, "value ", num(chainState.values[name], { what: `the value of ${name}`, formula: `${name} = ${fmt(chainState.values[name])}`, fn: FN })),
+      el("div", { class: "grad" }, "grad ", num(chainState.grads[name], { what: `dC0/d${name}: how much C0 moves per unit nudge of ${name}`,
+        formula: `dC0/d${name} = ${fmt(chainState.grads[name])} (${name}.grad after backward())`, fn: FN })));
     if (leaf) {   // where a leaf joins the path, and that arrow's local derivative
       for (const e of chainState.edges.filter((edge) => edge.from === name)) {
         box.append(el("div", { class: "local", text: `→ ${e.to}, local ${fmt(e.local)}` }));
@@ -61,7 +68,8 @@ export function chainPanel() {
     chainState = r;
     const local = Object.fromEntries(r.edges.map((e) => [`${e.from}>${e.to}`, e.local]));
     const arrow = (from, to) => el("div", { class: "chain-edge", "data-edge": `${from}>${to}` },
-      el("div", { text: "→" }), el("div", { class: "local", text: `local ${fmt(local[`${from}>${to}`])}` }));
+      el("div", { text: "→" }), el("div", { class: "local" }, "local ", num(local[`${from}>${to}`], { what: `d(${to})/d(${from}): the local derivative of this arrow`,
+        formula: `∂${to}/∂${from} = ${fmt(local[`${from}>${to}`])}`, fn: "microgrid.ops.BACKWARD (each op's own derivative rule)" })));
     graph.replaceChildren(
       el("div", { class: "chain-leaves" }, node("a(L-1)", true), node("b(L)", true), node("y", true)),
       el("div", { class: "chain-path" }, ...r.path.flatMap((name, i) => (i ? [arrow(r.path[i - 1], name), node(name)] : [node(name)]))));

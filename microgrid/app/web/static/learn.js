@@ -3,7 +3,9 @@
 // through api.js (the page's one fetch helper); pictures through paint.js.
 
 import { getJSON, onModelsChanged, postJSON, state as pageState } from "./api.js";
+import { fitCanvas, least, lineChart, most, runningMean } from "./learn_charts.js";
 import { LEARN_HTML } from "./learn_markup.js";
+import { DEFAULT_PACE, PACES, applyPace, controlsFor, expectation, fillFromJob, pace, showBatch, showDiagnosis, tidy } from "./learn_watch.js";
 import { greyImage, signedColour } from "./paint.js";
 
 const $ = (id) => document.getElementById("learn-" + id);
@@ -59,72 +61,6 @@ function fillFromPreset(presets, name) {
   }
   $("output_activation").value = p.output_activation || "";
   $("epochs").value = name === "best" ? 2 : 1;
-}
-
-// ---------------------------------------------------------------- drawing helpers
-
-function fitCanvas(canvas) {
-  const ratio = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || canvas.width, h = canvas.clientHeight || canvas.height;
-  if (canvas.width !== Math.round(w * ratio)) { canvas.width = Math.round(w * ratio); canvas.height = Math.round(h * ratio); }
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  return { ctx, w, h };
-}
-
-// Lines over a shared x range: series = [{values, color, width, x0}], x0 = index of values[0].
-function lineChart(canvas, series, { ymin, ymax, xmax, markers = [], ylabel = "", log = false } = {}) {
-  const { ctx, w, h } = fitCanvas(canvas);
-  const pad = { l: 46, r: 8, t: 8, b: 20 };
-  ctx.clearRect(0, 0, w, h);
-  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
-  if (!all.length) return;
-  const f = log ? (v) => Math.log10(Math.max(v, 1e-6)) : (v) => v;
-  let lo = ymin === undefined ? least(all.map(f)) : f(ymin), hi = ymax === undefined ? most(all.map(f)) : f(ymax);
-  if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
-  const n = xmax ?? most(series.map((s) => (s.x0 || 0) + s.values.length));
-  const X = (i) => pad.l + (w - pad.l - pad.r) * (n > 1 ? i / (n - 1) : 0.5);
-  const Y = (v) => pad.t + (h - pad.t - pad.b) * (1 - (f(v) - lo) / (hi - lo));
-  ctx.strokeStyle = "#ccc"; ctx.fillStyle = "#555"; ctx.font = "11px system-ui, sans-serif"; ctx.lineWidth = 1;
-  ctx.beginPath(); ctx.moveTo(pad.l, pad.t); ctx.lineTo(pad.l, h - pad.b); ctx.lineTo(w - pad.r, h - pad.b); ctx.stroke();
-  for (const v of [lo, (lo + hi) / 2, hi]) {
-    const value = log ? 10 ** v : v;
-    ctx.fillText(Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(2), 2, Y(value) + 4);
-  }
-  if (ylabel) ctx.fillText(ylabel, pad.l + 4, pad.t + 10);
-  ctx.setLineDash([4, 3]); ctx.strokeStyle = "#d97706";
-  for (const m of markers) { ctx.beginPath(); ctx.moveTo(X(m), pad.t); ctx.lineTo(X(m), h - pad.b); ctx.stroke(); }
-  ctx.setLineDash([]);
-  ctx.save();
-  ctx.beginPath(); ctx.rect(pad.l, pad.t - 2, w - pad.l - pad.r, h - pad.t - pad.b + 4); ctx.clip();
-  for (const s of series) {
-    const x0 = s.x0 || 0, step = Math.max(1, Math.floor(s.values.length / (w * 2)));
-    ctx.strokeStyle = s.color; ctx.lineWidth = s.width || 1.5; ctx.beginPath();
-    let started = false;
-    for (let i = 0; i < s.values.length; i += step) {
-      const v = s.values[i];
-      if (!Number.isFinite(v)) continue;
-      if (!started) { ctx.moveTo(X(x0 + i), Y(v)); started = true; } else ctx.lineTo(X(x0 + i), Y(v));
-    }
-    ctx.stroke();
-    if (s.dots) for (let i = 0; i < s.values.length; i++) {
-      ctx.fillStyle = s.color; ctx.beginPath(); ctx.arc(X(x0 + i), Y(s.values[i]), 3, 0, 7); ctx.fill();
-    }
-  }
-  ctx.restore();
-}
-
-// Math.min/max over arrays too long to spread into arguments
-const least = (values) => values.reduce((a, v) => (v < a ? v : a), Infinity);
-const most = (values) => values.reduce((a, v) => (v > a ? v : a), -Infinity);
-
-function runningMean(values, k) {
-  const out = []; let sum = 0;
-  for (let i = 0; i < values.length; i++) {
-    sum += values[i]; if (i >= k) sum -= values[i - k];
-    out.push(sum / Math.min(i + 1, k));
-  }
-  return out;
 }
 
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -201,6 +137,7 @@ function drawGradient(gradient, history) {
   $("cosine").textContent = gradient.cosine.toFixed(3);
   $("batch-cost").textContent = gradient.batch_cost.toFixed(4);
   $("full-cost").textContent = gradient.full_cost.toFixed(4);
+  $("gradient-chart").dataset.points = String(history.length);
   lineChart($("gradient-chart"), [{ values: history.map((g) => g.cosine), color: "#2563eb", dots: true }],
     { ymin: -0.2, ymax: 1, ylabel: "cosine" });
 }
@@ -246,7 +183,7 @@ function showMnist(state) {
     chart.dataset.first = String(costs.slice(0, k).reduce((s, v) => s + v, 0) / k);
     chart.dataset.last = String(costs.slice(-k).reduce((s, v) => s + v, 0) / k);
   }
-  $("lr-now").textContent = `Now: lr ${state.lr}, batch size ${state.batch_size}.`;
+  $("lr-now").textContent = `Now: lr ${tidy(state.lr)}, batch size ${state.batch_size}.`;
   const h = state.history;
   const percents = h.flatMap((r) => [100 * r.train_accuracy, 100 * r.test_accuracy]);
   lineChart($("accuracy-chart"), [
@@ -268,7 +205,9 @@ function showMnist(state) {
   drawSurface(state.surface);
   drawGradient(state.gradient, state.gradients);
   drawFinal(state);
-  if (document.activeElement !== $("live-lr")) $("live-lr").placeholder = state.lr;
+  showBatch(state);
+  showDiagnosis(state);
+  if (document.activeElement !== $("live-lr")) $("live-lr").placeholder = tidy(state.lr);
   if (document.activeElement !== $("live-batch")) $("live-batch").placeholder = state.batch_size;
 }
 
@@ -305,6 +244,7 @@ function showToy(state) {
 function show(state) {
   $("status").textContent = state.status;
   panel.dataset.status = state.status;
+  controlsFor(state.status);
   if (state.status === "idle") return;
   if (state.kind !== lastKind || String(state.job) !== panel.dataset.job) { costs.length = 0; lastKind = state.kind; }
   panel.dataset.job = String(state.job);
@@ -326,12 +266,13 @@ function show(state) {
 }
 
 // The stream sends the whole state first ("full"), then only what changed: merged here.
-let current = {};
+let current = {}, recipes = {};
 function listen() {
   const source = new EventSource(API + "/events");
   source.addEventListener("state", (event) => {
     const news = JSON.parse(event.data);
     if (news.full) current = {};
+    if (news.full && news.kind === "mnist" && ["starting", "running", "paused"].includes(news.status)) fillFromJob(news.config, recipes);
     Object.assign(current, news);
     if (!news.costs) current.costs = { start: costs.length, values: [] };  // no new cost this time
     show(current);
@@ -347,6 +288,8 @@ function switchMode(toy) {
 const panel = document.createElement("section");
 panel.id = "learn";
 panel.className = "panel learn";
+panel.dataset.part = "learn";        // the guided path's last part (story.js lists it in the contents bar)
+panel.dataset.title = "Learning";
 panel.innerHTML = LEARN_HTML;
 (document.getElementById("panels") || document.body).append(panel);
 
@@ -358,16 +301,22 @@ async function modelsChanged() {
 
 async function main() {
   const options = await getJSON(API + "/options");
+  recipes = options.presets;
   fillRecipes(options);
   fillFromPreset(options.presets, $("preset").value);
+  for (const [value, text] of PACES) $("pace").append(new Option(text, value, false, value === DEFAULT_PACE));
+  const expect = () => expectation(options.presets, options.preset_summaries);
+  expect();
+  $("settings").addEventListener("change", expect);
+  $("pace").addEventListener("change", () => applyPace(["running", "paused"].includes(panel.dataset.status)));
   $("preset").addEventListener("change", () => fillFromPreset(options.presets, $("preset").value));
   $("settings").addEventListener("input", (e) => { if (!["learn-preset", "learn-epochs", "learn-seed", "learn-views"].includes(e.target.id)) $("preset").value = ""; });
   $("start").addEventListener("click", async () => {
     const s = settings();
     if (s.preset) { for (const k of Object.keys(s)) if (!["preset", "epochs", "views", "seed"].includes(k)) delete s[k]; }
     lastKind = "mnist";
-    const answer = await post("/start", s);
-    if (!answer.error) { costs.length = 0; $("message").textContent = "training..."; $("final").hidden = true; }
+    const answer = await post("/start", { ...s, pace: pace() });
+    if (!answer.error) { costs.length = 0; $("message").textContent = "training..."; $("final").hidden = true; await applyPace($("pace").value === "batch"); }
   });
   for (const action of ["pause", "resume", "step", "stop"]) $(action).addEventListener("click", () => post("/" + action));
   $("apply").addEventListener("click", () => {

@@ -1,9 +1,10 @@
 // The training panel's markup, one <section id="learn"> (learn.js puts it in the page).
 export const LEARN_HTML = `
 <h2 class="learn-title">Watch the network learn</h2>
-<p class="learn-lede">The notes' second half, live: a cost that falls, gradient descent over mini-batches,
-  first-layer weights that turn from noise into stroke detectors. Every number here is computed by
-  microgrid in Python (the fast path for MNIST, the scalar engine for the toys) and streamed to this page.</p>
+<p class="learn-lede notes-says">Learning is minimizing the cost: shuffle the training data, split it into mini-batches of
+  100, and for each take a step downhill along its average nudges, "not the most efficient step downhill, but a pretty
+  good approximation". Start it at a pace you can watch: one mini-batch at a time shows the batch and the step it takes.
+  Every number here is computed by microgrid in Python and streamed to this page.</p>
 <nav class="learn-modes">
     <button type="button" id="learn-mode-mnist" class="learn-mode learn-active">MNIST</button>
     <button type="button" id="learn-mode-toy" class="learn-mode">Toy: moons and XOR</button>
@@ -30,18 +31,20 @@ export const LEARN_HTML = `
       <label>Seed <input name="seed" id="learn-seed" type="number" value="0"></label>
       <label class="learn-check"><input type="checkbox" id="learn-views" checked> live cost surface and gradient</label>
     </form>
+    <label class="learn-pace">Pace <select id="learn-pace"></select></label>
+    <p id="learn-expect" class="learn-caption"></p>
     <div class="learn-buttons">
       <button type="button" id="learn-start" class="learn-primary">Start</button>
-      <button type="button" id="learn-pause">Pause</button>
-      <button type="button" id="learn-resume">Resume</button>
-      <button type="button" id="learn-step" title="one mini-batch, then pause">One step</button>
-      <button type="button" id="learn-stop">Stop</button>
+      <button type="button" id="learn-pause" disabled>Pause</button>
+      <button type="button" id="learn-resume" disabled>Resume</button>
+      <button type="button" id="learn-step" title="one mini-batch, then pause" disabled>Next mini-batch</button>
+      <button type="button" id="learn-stop" disabled>Stop</button>
     </div>
     <div class="learn-live">
       <span>While it runs:</span>
       <label>lr <input id="learn-live-lr" type="number" step="any"></label>
       <label>batch <input id="learn-live-batch" type="number"></label>
-      <button type="button" id="learn-apply">Apply at the next batch</button>
+      <button type="button" id="learn-apply" disabled>Apply at the next batch</button>
     </div>
     <p id="learn-message" class="learn-message" role="status"></p>
   </div>
@@ -49,6 +52,14 @@ export const LEARN_HTML = `
   <div class="learn-card learn-progress-card">
     <div class="learn-status-line"><strong id="learn-status">idle</strong> <span id="learn-progress-text"></span></div>
     <div class="learn-bar"><div id="learn-progress" style="width:0%"></div></div>
+  </div>
+
+  <div class="learn-card learn-wide learn-diagnosis" id="learn-diagnosis" hidden></div>
+
+  <div class="learn-card learn-wide" id="learn-batch-card" hidden>
+    <h2>The mini-batch this step learns from</h2>
+    <div id="learn-batch"></div>
+    <p class="learn-caption">Each image with its label; a wrong answer before the step in red (said≠is).</p>
   </div>
 
   <div class="learn-card">

@@ -1,7 +1,9 @@
-// Panel 3, what a neuron looks for: its weights as a picture, its bias, and the weighted
+// Part 3, what a neuron looks for: its weights as a picture, its bias, and the weighted
 // inputs w_jk a_k that add up to its weighted sum, in the notes' notation.
 import { el, fmt, postJSON, showError, state } from "./api.js";
+import { num } from "./explain.js";
 import { bars, signedImage, signLegend } from "./paint.js";
+import { partSection } from "./story.js";
 
 const SIGMA = { sigmoid: "σ", relu: "ReLU", tanh: "tanh", linear: "" };
 
@@ -20,8 +22,10 @@ export function neuronPanel() {
     el("div", { class: "col grow" }, formula, signLegend("neuron-legend", "red: positive", "blue: negative",
       "white: zero (each picture scaled to its largest magnitude)")));
   pictures.hidden = true;
-  const section = el("section", { id: "neuron-panel", class: "panel" },
-    el("h2", { text: "3. What a neuron looks for" }), title, pictures, error);
+  const section = partSection({ id: "neuron-panel", part: "neuron", title: "A neuron", heading: "What a neuron looks for",
+    says: "A neuron's weights tell what pixel pattern it picks up on (positive where it wants ink, negative around it, "
+      + "as for an edge); its bias tells how high the weighted sum must be before it gets meaningfully active." },
+    title, pictures, error);
   let chosen = null;
 
   async function show() {
@@ -42,12 +46,19 @@ export function neuronPanel() {
       const l = n.layer, j = n.index, prev = l - 1;
       title.textContent = `Neuron ${j} of layer ${l} (${n.weights.length} weights)`;
       const f = SIGMA[n.activation];
+      const FN = "microgrid.app.web.lighting.neuron (the model's weights and FastMLP.forward_all)";
+      const sum = `Σ_k w_${j},k(${l}) a_k(${prev})`;
+      const line = (id, label, ...rest) => el("p", id ? { id } : {}, label, ...rest);
       formula.replaceChildren(
-        el("p", { text: `weighted sum: Σ_k w_${j},k(${l}) a_k(${prev}) = ${fmt(n.weighted_sum)}` }),
-        el("p", { text: `bias: b_${j}(${l}) = ${fmt(n.bias)}` }),
-        el("p", { text: `z_${j}(${l}) = Σ_k w_${j},k(${l}) a_k(${prev}) + b_${j}(${l}) = ${fmt(n.z)}` }),
-        el("p", { id: "neuron-activation",
-          text: `a_${j}(${l}) = ${f ? `${f}(z_${j}(${l}))` : `z_${j}(${l})`} = ${fmt(n.a)}` }),
+        line(null, `weighted sum: ${sum} = `, num(n.weighted_sum, { what: `the weighted sum of the ${n.weights.length} activations of layer ${prev} feeding neuron ${j}`,
+          formula: `${sum} = ${fmt(n.weighted_sum)} (the sum of the right-hand picture)`, fn: FN })),
+        line(null, `bias: b_${j}(${l}) = `, num(n.bias, { what: `neuron ${j}'s bias: how high the weighted sum must be before it gets active`,
+          formula: `b_${j}(${l}) = ${fmt(n.bias)}`, fn: FN })),
+        line(null, `z_${j}(${l}) = ${sum} + b_${j}(${l}) = `, num(n.z, { what: `z_${j}(${l}), the neuron's weighted sum plus its bias`,
+          formula: `z_${j}(${l}) = ${fmt(n.weighted_sum)} + ${fmt(n.bias)} = ${fmt(n.z)}`, fn: FN })),
+        line("neuron-activation", `a_${j}(${l}) = ${f ? `${f}(z_${j}(${l}))` : `z_${j}(${l})`} = `, num(n.a, {
+          what: `a_${j}(${l}), the neuron's activation: its weighted sum plus bias, squished`,
+          formula: `a_${j}(${l}) = ${f ? `${f}(${fmt(n.z)})` : fmt(n.z)} = ${fmt(n.a)}`, fn: FN })),
         el("p", { class: "note", text: state.image ? "" : "Draw a digit to see the weighted inputs." }));
       pictures.hidden = false;
       showError(error, null);

@@ -73,8 +73,9 @@ function paintScaled(canvas, img, side) {
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
-// A row of bars, one per value; values and labels as the server sent them.
-export function bars(container, values, { labels = null, highlight = -1, signed = false, scale = null } = {}) {
+// A row of bars, one per value; values and labels as the server sent them. explainOf(i, v), if
+// given, returns the bar's explanation ({what, formula, fn}, shown on hover or tap).
+export function bars(container, values, { labels = null, highlight = -1, signed = false, scale = null, explainOf = null } = {}) {
   container.replaceChildren();
   const top = scale || Math.max(1e-12, ...values.map(Math.abs));
   values.forEach((v, i) => {
@@ -88,8 +89,24 @@ export function bars(container, values, { labels = null, highlight = -1, signed 
     label.textContent = labels ? labels[i] : String(i);
     const value = document.createElement("span");
     value.className = "value";
-    value.textContent = Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(0);
+    value.textContent = barLabel(v);
+    bar.dataset.value = String(v);
+    if (explainOf) {
+      const { what, formula, fn } = explainOf(i, v);
+      bar.dataset.what = what;
+      if (formula) bar.dataset.formula = formula;
+      if (fn) bar.dataset.fn = fn;
+      bar.tabIndex = 0;
+    }
     bar.append(value, fill, label);
     container.append(bar);
   });
+}
+
+// A bar's label: two decimals, never scientific notation; a value too small to show in two
+// decimals is "≈0" (its bar, and its explanation on hover, give it exactly).
+export function barLabel(v) {
+  if (v === 0) return "0";
+  if (Math.abs(v) < 0.005) return "≈0";
+  return v.toFixed(2).replace("-", "−");
 }

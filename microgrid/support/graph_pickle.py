@@ -20,16 +20,65 @@ bookkeeping is ever wrong about the memo (two picklers in one thread), the resul
 still correct: a node missed here is written when pickle meets it, a node listed again is
 a memo lookup.
 
-This module imports the standard library only; ``Value.__reduce__`` calls :func:`plan`.
+Importing this module registers :func:`reduce_value` with :mod:`copyreg` as how a Value
+pickles (``import microgrid`` does it), so the Value module holds no pickling code.
 """
 
 from __future__ import annotations
 
+import copyreg
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["plan"]
+from ..engine import Value
+from ..grad_mode import GRAD_MODE
+
+__all__ = ["plan", "reduce_value"]
+
+
+def reduce_value(value: Value) -> tuple[Callable[..., Value], tuple[Any, ...]]:
+    """Pickle a graph of any depth, each node once: shared nodes stay shared.
+
+    A leaf pickles as itself; a node as its fields and parents, preceded, the first time a
+    dump meets the graph, by its unwritten ancestors in topological order, so pickle never
+    recurses deeper than one node.
+    """
+    if value.is_leaf:
+        return (_leaf, (value.data, value.grad, value.label))
+    fields = (value.data, value.grad, value.op, value.constants, value.label, value.parents)
+    ahead = plan(value)
+    if ahead is None:
+        return (_node, fields)
+    return (_node_after, (*ahead, *fields))
+
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    leaf = Value(data, label)
+    leaf.grad = grad
+    return leaf
+
+
+def _node(
+    data: float, grad: float, op: str, constants: tuple[float, ...], label: str, parents: tuple[Value, ...]
+) -> Value:
+    """Unpickle one non-leaf node (its parents are already rebuilt), with its parents even under no_grad."""
+    token = GRAD_MODE.set(True)
+    try:
+        node = Value(data, label, parents, op, constants)
+    finally:
+        GRAD_MODE.reset(token)
+    node.grad = grad
+    return node
+
+
+def _node_after(_marker: object, _ancestors: list[Value], *fields: Any) -> Value:
+    """Unpickle a node whose unwritten ancestors were sent ahead (already rebuilt, in order)."""
+    return _node(*fields)
+
+
+copyreg.pickle(Value, reduce_value)
 
 
 class _DumpMarker:
@@ -89,14 +138,14 @@ def _unwritten_ancestors(root: Any, seen: set[int]) -> list[Any]:
     """
     order: list[Any] = []
     visited = {id(root)}
-    stack = [(root, iter(root._prev))]
+    stack = [(root, iter(root.parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
             key = id(parent)
-            if parent._prev and key not in visited and key not in seen:
+            if parent.parents and key not in visited and key not in seen:
                 visited.add(key)
-                stack.append((parent, iter(parent._prev)))
+                stack.append((parent, iter(parent.parents)))
                 break
         else:
             stack.pop()

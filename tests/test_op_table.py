@@ -1,48 +1,79 @@
-"""The Value-written derivatives (microgrid.derivatives): the same as backward()'s float rules,
-and right to second order: every op's Hessian against hand formulas and central differences,
-tanh's derivatives up to order 6 against their closed forms."""
+"""The table of ops (microgrid.ops): one rule per op, read by first and second order alike.
+
+Each op's one rule against central differences (first and second order) on random DAGs
+made of it; a rule planted in the table changes backward() and grad(create_graph=True)
+together (the two can no longer disagree); an op name is defined once; everything that
+lists ops reads the table; every op's Hessian against hand formulas; tanh's derivatives up
+to order 6 against their closed forms.
+"""
 
 import math
+from dataclasses import replace
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microgrid import Value, grad, gradcheck, hessian, ops
-from microgrid.custom_ops import BUILTIN_OPS
-from microgrid.derivatives import PARTIALS
-from microgrid.support.testing import OPS, expression_dags, finite_floats
+from microgrid import Value, define_op, grad, gradcheck, hessian
+from microgrid.ops import BUILTIN, OPS, register
+from microgrid.pictures.draw import symbol
+from microgrid.support import testing
+from microgrid.support.expr import FUNCTIONS, parse_expression
+from microgrid.support.testing import expression_dags, finite_floats
 
-PER_OP = settings(max_examples=min(settings.default.max_examples, 500))  # 34 tests: 500 cases each in CI
-
-
-def test_both_tables_cover_the_same_ops():
-    assert set(OPS) == set(BUILTIN_OPS)
-    assert set(BUILTIN_OPS) <= set(PARTIALS)
-    assert set(ops.BACKWARD) == set(PARTIALS)
+PER_OP = settings(max_examples=min(settings.default.max_examples, 500))  # 32 tests: 500 cases each in CI
 
 
-@pytest.mark.parametrize("op", sorted(BUILTIN_OPS))
+def test_the_strategies_draw_every_op_of_the_table():
+    assert set(testing.OPS) == set(BUILTIN) and len(testing.OPS) == len(BUILTIN)
+
+
+@pytest.mark.parametrize("op", sorted(BUILTIN))
 @PER_OP
 @given(data=st.data())
-def test_float_rule_and_value_rule_agree(op, data):
-    """On every node of random DAGs made of ``op``: ops.BACKWARD[op](node, g) == PARTIALS[op](node) * g."""
+def test_each_rule_matches_central_differences_to_second_order(op, data):
+    """The one rule of ``op``, on floats (backward) and on Values (grad of grad), on random DAGs made of it."""
     dag = data.draw(expression_dags(ops=[op], min_steps=1, max_steps=4))
-    assume(any(step.op == op for step in dag.steps))
-    g = data.draw(finite_floats(-3.0, 3.0))
-    out = dag(*[Value(x) for x in dag.inputs])
-    seen = 0
-    for node in out.topological_order():
-        if not node._prev:
-            continue
-        floats = ops.BACKWARD[node._op](node, g)
-        partials = PARTIALS[node._op](node)
-        assert len(floats) == len(partials) == len(node._prev)
-        for f, d in zip(floats, partials):
-            value = d.data if isinstance(d, Value) else d
-            assert f == pytest.approx(value * g, rel=1e-12, abs=1e-14), (node._op, f, value * g)
-        seen += node._op == op
-    assert seen >= 1
+    assert gradcheck(dag, list(dag.inputs), order=2, eps=1e-6, rtol=1e-4, atol=1e-6)
+
+
+def test_first_and_second_order_read_the_same_rule(monkeypatch):
+    """A wrong rule planted in the table shows in backward(), grad() and grad(create_graph=True) alike:
+    there is no second table that could keep the right one (the bug the old two tables allowed)."""
+    monkeypatch.setitem(OPS, "tanh", replace(OPS["tanh"], partials=lambda x, out: (2.0 * out,)))  # wrong on purpose
+    x = Value(0.5)
+    y = x.tanh()
+    y.backward()
+    (first,) = grad(y, [x])
+    (as_value,) = grad(y, [x], create_graph=True)
+    assert x.grad == first.data == as_value.data == 2.0 * math.tanh(0.5)
+    (second,) = grad(as_value, [x])  # d/dx (2 out) goes through the planted rule again: 2 * 2 out
+    assert second.data == pytest.approx(4.0 * math.tanh(0.5), rel=1e-12)
+
+
+def test_an_op_name_is_defined_once():
+    with pytest.raises(ValueError, match=r"^op 'tanh' is a built-in op: an op is defined once, choose another name$"):
+        register("tanh", forward=math.tanh, partials=lambda x, out: (0.0,))
+    with pytest.raises(ValueError, match=r"^define_op: 'tanh' is a built-in op; an op is defined once"):
+        define_op("tanh", forward=math.tanh, derivative=lambda x: 1 - x.tanh() ** 2)
+    twice = define_op("twice_once", forward=lambda x: 2.0 * x, derivative=lambda x: 2.0)
+    y = twice(Value(3.0, label="x"))
+    with pytest.raises(ValueError, match=r"^define_op: 'twice_once' is already defined in this process; an op is"):
+        define_op("twice_once", forward=lambda x: 2.0 * x, derivative=lambda x: 5.0)  # would change y's gradient
+    y.backward()
+    (g,) = grad(y, list(y.parents), create_graph=True)
+    assert y.parents[0].grad == g.data == 2.0
+
+
+def test_everything_that_lists_ops_reads_the_table():
+    assert FUNCTIONS == tuple(name for name, op in OPS.items() if op.function)
+    for name in FUNCTIONS:  # a function op is a Value method and a function of the expression parser
+        assert getattr(Value(0.5), name)().op == name
+        assert parse_expression(f"{name}(x)", {"x": 0.5})[0].op == name
+    assert symbol("*") == "×" and symbol("sigmoid") == "σ" and symbol("tanh") == "tanh"
+    assert {name for name, op in OPS.items() if op.kink} == {"relu", "abs"}
+    with pytest.raises(Exception, match=r"kink \(relu\(0.0\)\)"):  # gradcheck finds kinks by the table
+        gradcheck(lambda a: Value.apply("relu", a), [0.0])
 
 
 def _softmax_hessian(*xs):
@@ -93,7 +124,7 @@ SECOND = {
 
 
 def test_every_op_has_a_second_derivative_case():
-    assert {name.split()[0] for name in SECOND} == set(BUILTIN_OPS)
+    assert {name.split()[0] for name in SECOND} == set(BUILTIN)
 
 
 @pytest.mark.parametrize("name", list(SECOND))
