@@ -154,9 +154,10 @@ def main() -> None:
             conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
             conn.request("GET", "/api/train/events")
             answer = conn.getresponse()
-            answer.read1(100_000)  # the first event: the whole state
-            time.sleep(0.5)
-            answer.read1(100_000)  # and what was left of it
+            seen = b""
+            while b"\n\n" not in seen.partition(b"data: ")[2]:  # the first event: the whole state
+                seen += answer.read1(100_000)
+            received[0] = len(seen.partition(b"data: ")[2].partition(b"\n\n")[2])
             conn.sock.settimeout(0.5)  # type: ignore[union-attr]
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
