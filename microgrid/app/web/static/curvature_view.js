@@ -56,7 +56,7 @@ export function curvaturePanel() {
         + (last.limit === null ? "" : `2/λmax = ${fmt(last.limit)}, `) + `lr = ${fmt(last.lr)}: ${verdict}` }));
     now.dataset.rows = String(r.rows.length);
     // the first change of the rate past the limit the estimate before it gave, and what the cost did next
-    const limitAt = (step) => r.rows.filter((row) => row.step <= step).at(-1);
+    const limitAt = (step) => r.rows.filter((row) => row.step < step).at(-1);   // the last estimate before it
     const crossing = (r.rates || []).find(([step, lr]) => { const e = limitAt(step); return e && e.limit !== null && lr > e.limit; });
     if (crossing) {
       const [step, lr] = crossing, before = limitAt(step);
