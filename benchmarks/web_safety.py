@@ -42,11 +42,9 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "microgrid", "serve", "--port", str(self.port)], cwd=root,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         for _ in range(300):
-            try:
-                if self.call("GET", "/api/models")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
+            if self.call("GET", "/api/models", timeout=5)[0] == 200:
+                return
+            time.sleep(0.1)
         raise RuntimeError("the server did not start")
 
     def call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,

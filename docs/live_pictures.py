@@ -1,4 +1,6 @@
-"""Screenshots of each panel of ``python -m microgrid serve`` for the docs (docs/images/live-*.png).
+"""Screenshots of ``python -m microgrid serve`` for the docs (docs/images/live-*.png): each panel,
+and the guided path (docs/live_story_pictures.py: desktop and phone width, nudges mid-flow, an
+explanation on hover, gradient descent, a slow run mid-batch).
 
     python docs/live_pictures.py [-o docs/images]
 
@@ -12,16 +14,20 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
 
-import uvicorn
-from playwright.sync_api import Page, sync_playwright
-from views_pictures import views_pictures
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's microgrid, not an installed one
 
-from microgrid.app.web.server import create_app
-from microgrid.app.web.state import load_state
+import uvicorn  # noqa: E402
+from live_story_pictures import story_pictures  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from views_pictures import views_pictures  # noqa: E402
+
+from microgrid.app.web.server import create_app  # noqa: E402
+from microgrid.app.web.state import load_state  # noqa: E402
 
 THREE = [
     [(0.3, 0.22), (0.42, 0.15), (0.58, 0.15), (0.68, 0.24), (0.66, 0.36), (0.5, 0.46)],
@@ -97,6 +103,7 @@ def main() -> None:
         page.wait_for_function("document.querySelector('.chain-node[data-node=\"w(L)\"]').textContent.includes('2.1000')")
         page.locator("#chain").screenshot(path=str(args.out / "live-chain.png"))
         written = views_pictures(page, args.out)  # the views of issue 25
+        written += story_pictures(browser, url, args.out, errors)  # the guided path of issue 24
         browser.close()
     server.should_exit = True
     if errors:

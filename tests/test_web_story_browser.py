@@ -103,7 +103,7 @@ def test_problem_1_the_digit_it_should_be_stays_the_learner_s(page):
     assert page.text_content("#prediction") != "3"  # the network does not read a 3 ...
     assert page.input_value("#target") == "3"  # ... and the target is still the learner's 3
     page.click("#run-nudges")
-    page.wait_for_function("document.querySelector('#cost') && document.querySelector('#cost').textContent.includes('digit 3')")
+    page.wait_for_function("(document.querySelector('#cost') || {textContent: ''}).textContent.includes('digit 3,')")
     assert page.get_attribute('#target-buttons [data-digit="3"]', "aria-checked") == "true"
 
 
@@ -158,7 +158,7 @@ def test_problem_5_a_step_changes_the_answer_the_lit_network_and_the_nudges(page
     assert '"notes (stepped)"' in page.text_content("#cost")
     first = page.get_attribute("#step-costs", "data-start")
     page.click("#step")
-    page.wait_for_function(f"document.querySelector('#step-costs').textContent.includes('step 2')")
+    page.wait_for_function("document.querySelector('#step-costs').textContent.includes('step 2')")
     assert page.get_attribute("#step-costs", "data-start") != first  # a new random mini-batch
 
 
@@ -178,7 +178,8 @@ def test_problem_9_bar_labels_are_readable_and_a_nudge_is_named_as_one(page):
     page.click("#example-button")
     page.wait_for_selector("#nudges-layer-2 .bar")
     labels = page.locator(".bar .value").evaluate_all(
-        "es => es.filter(e => e.offsetParent !== null).map(e => [e.textContent, parseFloat(getComputedStyle(e).fontSize)])"
+        "es => es.filter(e => e.offsetParent !== null)"
+        ".map(e => [e.textContent, parseFloat(getComputedStyle(e).fontSize)])"
     )
     assert labels
     for text, size in labels:

@@ -169,7 +169,8 @@ def test_problem_10_controls_are_alive_only_while_a_job_runs(page):
     page.click("#learn-start")
     page.wait_for_function(f"{STATUS} === 'running'")
     assert page.is_enabled("#learn-pause") and page.is_enabled("#learn-stop") and page.is_disabled("#learn-resume")
-    page.wait_for_function("Number(document.querySelector('#learn-gradient-chart').dataset.points) >= 5", timeout=20_000)
+    points = "Number(document.querySelector('#learn-gradient-chart').dataset.points)"
+    page.wait_for_function(f"{points} >= 5", timeout=20_000)  # the gradient comparison, often at a pace
     stop(page)
     for action in ("pause", "resume", "step", "stop", "apply"):
         assert page.is_disabled(f"#learn-{action}"), (action, "after", page.evaluate(STATUS))

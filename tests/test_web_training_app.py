@@ -72,6 +72,7 @@ def test_train_in_the_page_then_read_a_drawn_digit_with_the_new_model():
         page.select_option("#learn-preset", "notes")
         page.fill("#learn-batch_size", "10")
         page.fill("#learn-epochs", "1")
+        page.select_option("#learn-pace", "full")  # as fast as the CLI (the page's default pace is one to watch)
         page.click("#learn-start")
         page.wait_for_function("document.getElementById('learn').dataset.status === 'done'", timeout=120_000)
         name = page.evaluate("fetch('/api/train/status').then(r => r.json())")["final"]["model"]

@@ -65,7 +65,10 @@ def status(page) -> dict:
 
 
 def start(page, button="#learn-start") -> str:
-    """Click a start button; returns a JS test that is true once the page shows that job."""
+    """Click a start button (an MNIST job at full speed, as the CLI trains); returns a JS test that
+    is true once the page shows that job."""
+    if button == "#learn-start":
+        page.select_option("#learn-pace", "full")
     with page.expect_response(lambda r: r.url.endswith(("/api/train/start", "/api/train/toy"))) as answer:
         page.click(button)
     job = answer.value.json()["job"]
@@ -180,14 +183,20 @@ def test_the_recipe_menu_lists_the_servers_presets_and_their_figures(page):
 
 
 def test_apply_sends_the_lr_box_as_lr_and_the_batch_box_as_batch_size(page):
+    assert page.is_disabled("#learn-apply")  # nothing runs: nothing to apply to
+    page.select_option("#learn-preset", "notes-plain")
+    page.select_option("#learn-pace", "1")  # a step a second: it runs while the test applies
+    page.click("#learn-start")
+    page.wait_for_function("document.getElementById('learn').dataset.status === 'running'")
     page.fill("#learn-live-lr", "0.5")
     page.fill("#learn-live-batch", "37")
     with page.expect_request("**/api/train/control") as sent:
         page.click("#learn-apply")
     assert sent.value.post_data_json == {"lr": 0.5, "batch_size": 37}
     assert sent.value.headers["content-type"] == "application/json"
-    page.wait_for_function("document.getElementById('learn-message').textContent.includes('no training job')")
-    page.errors.remove("Failed to load resource: the server responded with a status of 409 (Conflict)")
+    page.wait_for_function("document.getElementById('learn-message').textContent.includes('next batch')")
+    page.click("#learn-stop")
+    page.wait_for_function(FINISHED)
 
 
 def test_learn_js_is_a_module_on_api_js_and_paint_js():

@@ -12,15 +12,14 @@ import base64
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from ...digits.config import TrainConfig
 from ...digits.data import PIXEL_SCALE
+from ...digits.fast import FastMLP
 from ...digits.loop import Hooks, Loop
-
-if TYPE_CHECKING:
-    from .training_job import TrainingJob
 
 __all__ = ["PageWatch", "SLOW_PACE", "SATURATED", "diagnose"]
 
@@ -43,14 +42,16 @@ def diagnose(costs: list[float], saturated: float | None, status: str, history: 
     if status == "diverged":
         found.append({
             "name": "the cost blew up",
-            "says": "a step was so long that the cost became infinite or NaN: each step overshoots the valley and lands higher.",
+            "says": "a step was so long that the cost became infinite or NaN: "
+                    "each step overshoots the valley and lands higher.",
             "try": f"a smaller learning rate than {lr:g} (a tenth of it), or smaller mini-batch steps",
         })  # fmt: skip
     if saturated is not None and saturated > 0.5:
         found.append({
             "name": "saturated sigmoids",
-            "says": f"{100 * saturated:.0f}% of layer {layer}'s activations are within {SATURATED} of 0 or 1, where the "
-                    f"slope σ'(z) = a(1 − a) is almost 0: the nudges backpropagation sends through them nearly vanish.",
+            "says": f"{100 * saturated:.0f}% of layer {layer}'s activations are within {SATURATED} of 0 or 1, "
+                    "where the slope σ'(z) = a(1 − a) is almost 0: the nudges backpropagation sends through them "
+                    "nearly vanish.",
             "try": f"a smaller learning rate than {lr:g}, so the weights do not jump to large values; or weights "
                    "that start small (the notes preset scales them by 1/√fan-in)",
         })  # fmt: skip
@@ -72,7 +73,8 @@ def diagnose(costs: list[float], saturated: float | None, status: str, history: 
                 "name": "the cost stopped falling",
                 "says": f"the average cost of the last {window} mini-batches, {last:.3f}, is where it was "
                         f"{window} steps earlier and barely below its start, {first:.3f}: the descent is stuck.",
-                "try": f"a learning rate nearer the notes' 3 (now {lr:g}); or the notes preset's smaller starting weights"
+                "try": f"a learning rate nearer the notes' 3 (now {lr:g}); "
+                       "or the notes preset's smaller starting weights"
                        + ("" if loss == "mse" else "; or the MSE cost of the notes"),
             })  # fmt: skip
     if history and history[-1]["test_accuracy"] < 0.15:
@@ -84,11 +86,26 @@ def diagnose(costs: list[float], saturated: float | None, status: str, history: 
     return found
 
 
+class Watched(Protocol):
+    """What a PageWatch reads of its job (a :class:`~.training_job.TrainingJob`)."""
+
+    pixels: np.ndarray
+    model: FastMLP
+    config: TrainConfig
+    pace: float | None
+    status: str
+    costs: list[float]
+    history: list[dict[str, float]]
+
+    @property
+    def lr(self) -> float: ...
+
+
 class PageWatch(Hooks):
     """Keeps the current mini-batch (images, labels, the network's answers, the cost before and
     after its step) and the share of saturated sigmoids, for the job's snapshot."""
 
-    def __init__(self, job: TrainingJob) -> None:
+    def __init__(self, job: Watched) -> None:
         self.job = job
         self.batch: dict[str, Any] | None = None
         self.saturated: float | None = None  # the largest share of saturated sigmoids in a layer ...
@@ -127,14 +144,15 @@ class PageWatch(Hooks):
                 "lr": loop.lr,
                 "grad_norm": grad_norm,
                 "step_length": loop.lr * grad_norm,
-                "images": base64.b64encode(np.ascontiguousarray(images[:SHOWN_IMAGES], dtype=np.uint8).tobytes()).decode(),
+                "images": base64.b64encode(np.ascontiguousarray(images[:SHOWN_IMAGES], np.uint8).tobytes()).decode(),
                 "_images": images,
                 "_labels": np.take(loop.labels, idx),
             }
         if now - self._checked_at >= CHECK_EVERY and self._sigmoid_layers:
             self._checked_at = now
             layers = self.job.model.forward_all(self._probe, input_scale=PIXEL_SCALE)[1:]
-            shares = {i + 1: float(((layers[i] < SATURATED) | (layers[i] > 1 - SATURATED)).mean()) for i in self._sigmoid_layers}
+            near = SATURATED
+            shares = {i + 1: float(((layers[i] < near) | (layers[i] > 1 - near)).mean()) for i in self._sigmoid_layers}
             self.layer, self.saturated = max(shares.items(), key=lambda item: item[1])
 
     def batch_end(self, loop: Loop, cost: float) -> None:

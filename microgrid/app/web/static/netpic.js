@@ -93,7 +93,8 @@ export function networkPicture(id) {
     });
     picture.append(nodes);
     net.sizes.forEach((n, l) => {
-      const head = l === 0 ? ["input a(0)", "784 pixels"] : [l === last ? `output a(${l})` : `layer ${l}`, `${n}, ${net.activations[l - 1]}`];
+      const detail = g === NARROW ? `${n}` : `${n}, ${net.activations[l - 1]}`;   // a phone: room for the count only
+      const head = l === 0 ? ["input a(0)", "784 pixels"] : [l === last ? `output a(${l})` : `layer ${l}`, detail];
       const x = l === 0 ? 20 + 14 * g.PIXEL : Math.min(g.W - 40, positions[l][0][0]);
       [[head[0], 20], [head[1], 38]].forEach(([text, y]) => {
         const t = svg("text", { x, y, class: "layer-label", "text-anchor": "middle" });
