@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .engine import Value
-from .nn import MLP
-from .optim import SGD
-from .support.toys import two_moons
+from ..engine import Value
+from ..nn import MLP
+from ..optim import SGD
 from .toy_curvature import lambda_max
+from .toys import two_moons
 
 __all__ = ["LESSONS", "run_lesson"]
 
