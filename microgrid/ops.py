@@ -30,7 +30,7 @@ from typing import Any
 __all__ = ["Op", "OPS", "register", "rule_of", "missing_rule", "local_derivatives", "number", "exp", "log", "power"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """One row of the table: see the module docstring."""
 
