@@ -146,12 +146,12 @@ class Value:
         (w..., x..., b): a 784-input neuron adds one node to the graph, not 1,568."""
         if len(inputs) != len(weights):
             raise ValueError(f"dot(): got {len(inputs)} inputs for {len(weights)} weights, it needs as many of each")
-        return _apply("dot", tuple(v if isinstance(v, Value) else _lift(v, "dot") for v in (*weights, *inputs, bias)))
+        return _apply("dot", tuple([v if isinstance(v, Value) else _lift(v, "dot") for v in (*weights, *inputs, bias)]))
 
     @staticmethod
     def sum(values: Iterable[Operand]) -> Value:
         """The sum of many Values as one node; exact-then-rounded (``math.fsum``) where finite."""
-        return _apply("sum", tuple(v if isinstance(v, Value) else _lift(v, "sum") for v in values))
+        return _apply("sum", tuple([v if isinstance(v, Value) else _lift(v, "sum") for v in values]))
 
     @staticmethod
     def logsumexp(values: Iterable[Operand]) -> Value:
