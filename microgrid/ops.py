@@ -25,12 +25,13 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 __all__ = ["Op", "OPS", "register", "rule_of", "missing_rule", "local_derivatives", "number", "exp", "log", "power"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """One row of the table: see the module docstring."""
 
@@ -188,7 +189,7 @@ def log_sum_exp(*xs: float) -> float:
 def dot(*args: float) -> float:
     """w . x + b over args = (w_1..w_n, x_1..x_n, b)."""
     n = (len(args) - 1) // 2
-    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
+    return sum(map(operator.mul, args, islice(args, n, 2 * n)), args[-1])  # map stops after the n products
 
 
 def dot_partials(*args: Any) -> tuple[Any, ...]:
