@@ -42,11 +42,9 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "microgrid", "serve", "--port", str(self.port)], cwd=root,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         for _ in range(300):
-            try:
-                if self.call("GET", "/api/models")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
+            if self.call("GET", "/api/models", timeout=5)[0] == 200:
+                return
+            time.sleep(0.1)
         raise RuntimeError("the server did not start")
 
     def call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
@@ -156,9 +154,10 @@ def main() -> None:
             conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
             conn.request("GET", "/api/train/events")
             answer = conn.getresponse()
-            answer.read1(100_000)  # the first event: the whole state
-            time.sleep(0.5)
-            answer.read1(100_000)  # and what was left of it
+            seen = b""
+            while b"\n\n" not in seen.partition(b"data: ")[2]:  # the first event: the whole state
+                seen += answer.read1(100_000)
+            received[0] = len(seen.partition(b"data: ")[2].partition(b"\n\n")[2])
             conn.sock.settimeout(0.5)  # type: ignore[union-attr]
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:

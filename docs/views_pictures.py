@@ -31,8 +31,11 @@ def wait_for_api(page: Page, path: str, condition: str, timeout: float = 300.0) 
 
 def _shot(page: Page, selector: str, out: Path, name: str) -> None:
     page.locator(selector).scroll_into_view_if_needed()
+    hide = "visible => { const bar = document.getElementById('contents'); if (bar) bar.style.visibility = visible; }"
+    page.evaluate(hide, "hidden")  # the sticky contents bar would cover the part's top
     page.wait_for_timeout(200)
     page.locator(selector).screenshot(path=str(out / f"live-views-{name}.png"))
+    page.evaluate(hide, "")
 
 
 def views_pictures(page: Page, out: Path) -> list[str]:

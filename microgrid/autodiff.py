@@ -65,13 +65,13 @@ def _check(output: object, inputs: object) -> list[Value]:
 def _paths(output: Value, wanted: set[Value]) -> tuple[list[Value], set[Value], set[Value]]:
     """The non-leaf nodes on a path from a wanted node to output, output first, children before parents.
 
-    Also returns the set of nodes that depend on a wanted node (the wanted ones included),
-    the only ones that receive a gradient, and the set of every non-leaf node of the graph.
+    Also returns the set of nodes that depend on a wanted node (``wanted`` itself, grown in
+    place), the only ones that receive a gradient, and the set of every non-leaf node of the graph.
     Depth-first with an explicit stack of parent iterators, so any depth works. Leaves are
     never stored (a leaf depends on a wanted node only if it is one), so the 784 constant
     pixels of a neuron cost one attribute read each.
     """
-    needed: set[Value] = set(wanted)
+    needed = wanted  # no copy: the caller's set is not used after (a copy is 12,560 inserts on the seed net)
     seen: set[Value] = {output}
     order: list[Value] = []
     stack: list[tuple[Value, Iterator[Value]]] = [(output, iter(output.parents))]
@@ -148,30 +148,59 @@ def _total(terms: list[Term]) -> Value | float:
 
 
 def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value | float], set[Value]]:
-    """The gradient of output by every node that depends on a wanted one, and the graph's non-leaf nodes."""
+    """The gradient of output by every node that depends on a wanted one, and the graph's non-leaf nodes.
+
+    A node's terms are kept as one term, or a list once a second one comes (most nodes feed
+    one other node); a node that gets no term is never given one (its gradient is 0).
+    """
     order, needed, seen = _paths(output, wanted)
-    acc: dict[Value, list[Term]] = {output: [1.0]}
+    acc: dict[Value, Term | list[Term]] = {output: 1.0}
     totals: dict[Value, Value | float] = {}
+
+    def add(p: Value, term: Term) -> None:
+        old = acc.get(p)
+        if old is None:
+            acc[p] = term
+        elif type(old) is list:
+            old.append(term)
+        else:
+            acc[p] = [old, term]  # type: ignore[list-item]
+
     for node in order:
         terms = acc.pop(node, None)
         if terms is None:
             continue  # every path from it carried an exact zero (a relu that is off)
-        g = totals[node] = _total(terms)
+        g = totals[node] = _total(terms) if type(terms) is list else _total([terms])  # type: ignore[list-item]
         g_is_value = isinstance(g, Value)
-        for p, d in zip(node.parents, local_derivatives(node, as_values=True)):
+        parents = node.parents
+        if node.op == "dot" and g_is_value:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1: no rule to call
+            n = len(parents) // 2
+            for w, x in zip(parents[:n], parents[n:-1]):
+                if w in needed:
+                    if w.parents or w in acc:
+                        add(w, (g, x))  # type: ignore[arg-type]
+                    else:  # a weight's first term, most often its only one: g * x made now
+                        acc[w] = Value(g.data * x.data, "", (g, x), "*")  # type: ignore[union-attr,arg-type]
+                if x in needed:
+                    add(x, (g, w))  # type: ignore[arg-type]
+            if parents[-1] in needed:
+                add(parents[-1], g)
+            continue
+        for p, d in zip(parents, local_derivatives(node, as_values=True)):
             if p not in needed:
                 continue
             # a Value times a Value is kept as a pair: _total makes the products when p's terms are all in
             term: Term | None = (g, d) if g_is_value and type(d) is Value else _times(g, d)  # type: ignore[assignment]
             if term is not None:
-                acc.setdefault(p, []).append(term)
+                add(p, term)
     for leaf, terms in acc.items():  # the inputs that are leaves; most get one (upstream, local) pair
-        first = terms[0]
-        if len(terms) == 1 and type(first) is tuple:  # g * d, made directly: there are thousands (the weights)
-            g, d = first  # type: ignore[misc]
+        if type(terms) is tuple:  # g * d, made directly: there are thousands (the weights)
+            g, d = terms  # type: ignore[misc]
             totals[leaf] = Value(g.data * d.data, "", (g, d), "*")
-        else:
+        elif type(terms) is list:
             totals[leaf] = _total(terms)
+        else:
+            totals[leaf] = terms  # type: ignore[assignment]
     return totals, seen
 
 
@@ -206,16 +235,16 @@ def _grad(output: Value, xs: list[Value], create_graph: bool) -> list[Value]:
         sums = _float_grads(output, wanted)
         return [Value(sums.get(x, 0.0)) for x in xs]
     totals, original = _value_grads(output, wanted)
-    results: list[Value] = []
-    for x in xs:
-        g = totals.get(x, 0.0)
-        if not isinstance(g, Value):
-            results.append(Value(g))
-        elif not g.parents or g in original:
-            results.append(g * 1.0)  # a node of the original graph (a weight, say) is never handed back as a gradient
-        else:
-            results.append(g)
-    return results
+    return [
+        Value(0.0) if g is None else g if type(g) is Value and g.parents and g not in original else _fresh(g)
+        for g in map(totals.get, xs)
+    ]
+
+
+def _fresh(g: Value | float) -> Value:
+    """A gradient as a new Value: a node of the original graph (a weight, say) or a leaf is
+    never handed back as a gradient itself."""
+    return g * 1.0 if isinstance(g, Value) else Value(g)
 
 
 def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float]) -> list[float]:

@@ -68,8 +68,11 @@ def _apply(name: str, parents: tuple[Value, ...], constants: tuple[float, ...] =
 
 
 def _named(err: Exception, *nodes: Value) -> Exception:
-    """The same error, naming the nodes it came from (log of 0, division by 0)."""
-    return type(err)(f"{err} ({', '.join(p.describe() for p in nodes)})" if nodes else str(err))
+    """The same error, naming the nodes it came from: where its message says {0}, {1}, else after it."""
+    text, names = str(err), [p.describe() for p in nodes]
+    if "{0}" in text or "{1}" in text:
+        return type(err)(text.format(*names))
+    return type(err)(f"{text} ({', '.join(names)})" if names else text)
 
 
 # [tutorial:value]
@@ -135,7 +138,7 @@ class Value:
     @staticmethod
     def apply(op: str, *parents: Operand, constants: tuple[float, ...] = ()) -> Value:
         """The node ``op(*parents)`` of any op of the table, by name (numbers become leaves)."""
-        return _apply(op, tuple(_lift(p, op) for p in parents), constants)
+        return _apply(op, tuple(p if isinstance(p, Value) else _lift(p, op) for p in parents), constants)
 
     @staticmethod
     def dot(weights: Sequence[Value], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
@@ -143,17 +146,17 @@ class Value:
         (w..., x..., b): a 784-input neuron adds one node to the graph, not 1,568."""
         if len(inputs) != len(weights):
             raise ValueError(f"dot(): got {len(inputs)} inputs for {len(weights)} weights, it needs as many of each")
-        return _apply("dot", tuple(v if isinstance(v, Value) else _lift(v, "dot") for v in (*weights, *inputs, bias)))
+        return _apply("dot", tuple([v if isinstance(v, Value) else _lift(v, "dot") for v in (*weights, *inputs, bias)]))
 
     @staticmethod
     def sum(values: Iterable[Operand]) -> Value:
         """The sum of many Values as one node; exact-then-rounded (``math.fsum``) where finite."""
-        return _apply("sum", tuple(v if isinstance(v, Value) else _lift(v, "sum") for v in values))
+        return _apply("sum", tuple([v if isinstance(v, Value) else _lift(v, "sum") for v in values]))
 
     @staticmethod
     def logsumexp(values: Iterable[Operand]) -> Value:
         """log(sum(exp(v))) as one node, stable for any inputs (its gradient is the softmax)."""
-        return _apply("logsumexp", tuple(_lift(v, "logsumexp") for v in values))
+        return _apply("logsumexp", tuple(v if isinstance(v, Value) else _lift(v, "logsumexp") for v in values))
 
     # -- the chain rule ---------------------------------------------------------------------
 
@@ -208,10 +211,10 @@ class Value:
                 rule = OPS[node.op].partials  # the op's entry in the table
             except KeyError:
                 raise missing_rule(node) from None
-            if len(parents) == 1:  # the local derivatives d(node)/d(parent), on floats
+            if (n := len(parents)) == 2:  # the local derivatives d(node)/d(parent), on floats
+                local = rule(parents[0].data, parents[1].data, node.data)  # (the call below, spelled out: faster)
+            elif n == 1:
                 local = rule(parents[0].data, node.data, *node.constants)
-            elif len(parents) == 2:  # (the same call as below, spelled out: it is faster)
-                local = rule(parents[0].data, parents[1].data, node.data)
             else:
                 local = rule(*[p.data for p in parents], node.data)
             g = node.grad
@@ -239,9 +242,7 @@ def _to_float(data: object) -> float:
 
 
 def _lift(x: object, op: str) -> Value:
-    """A Value as itself, a number as a constant leaf; a clear TypeError for anything else."""
-    if isinstance(x, Value):
-        return x
+    """A number (not a Value: the callers pass those on) as a constant leaf; a clear TypeError for anything else."""
     try:
         return Value(x if type(x) is float else _to_float(x))
     except TypeError:

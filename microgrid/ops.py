@@ -25,12 +25,13 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 __all__ = ["Op", "OPS", "register", "rule_of", "missing_rule", "local_derivatives", "number", "exp", "log", "power"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """One row of the table: see the module docstring."""
 
@@ -146,8 +147,9 @@ def safe_pow(base: float, exponent: float) -> float:
 
 
 def divide(a: float, b: float) -> float:
+    """a / b; ZeroDivisionError for b == 0 (its message names the nodes at {0} and {1})."""
     if b == 0.0:
-        raise ZeroDivisionError(f"division by zero: the denominator is 0.0 (numerator {a!r})")
+        raise ZeroDivisionError(f"division by zero: the denominator ({{1}}) is 0.0 (numerator: {{0}}, {a!r})")
     return a / b
 
 
@@ -158,8 +160,10 @@ def positive_log(x: float) -> float:
 
 
 def positive_pow(a: float, b: float) -> float:
+    """a ** b for a Value exponent b: a positive base only (its message names the base at {0})."""
     if a <= 0.0:
-        raise ValueError(f"pow() with a Value exponent needs a positive base (d/db a**b = a**b ln a), got {a!r}")
+        why = "(d/db a**b = a**b ln a)"
+        raise ValueError(f"pow() with a Value exponent needs a positive base {why}, got {a!r} ({{0}})")
     return safe_pow(a, b)
 
 
@@ -185,7 +189,7 @@ def log_sum_exp(*xs: float) -> float:
 def dot(*args: float) -> float:
     """w . x + b over args = (w_1..w_n, x_1..x_n, b)."""
     n = (len(args) - 1) // 2
-    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
+    return sum(map(operator.mul, args, islice(args, n, 2 * n)), args[-1])  # map stops after the n products
 
 
 def dot_partials(*args: Any) -> tuple[Any, ...]:

@@ -11,10 +11,10 @@ import pytest
 
 from microgrid import Value, hessian
 from microgrid.losses import mse
-from microgrid.mistakes import LESSONS, run_lesson
 from microgrid.nn import MLP
+from microgrid.support.mistakes import LESSONS, run_lesson
+from microgrid.support.toy_curvature import lambda_max
 from microgrid.support.toys import two_moons
-from microgrid.toy_curvature import lambda_max
 
 
 @pytest.mark.parametrize("activation, output", [("tanh", "linear"), ("relu", "linear"), ("sigmoid", "sigmoid")])

@@ -25,7 +25,7 @@ from microgrid.digits.replay import Replay
 from microgrid.digits.train import accuracy
 from microgrid.losses import cross_entropy, mse
 from microgrid.nn import MLP
-from microgrid.weight_chain import ExampleGraph
+from microgrid.support.weight_chain import ExampleGraph
 
 NETS = [
     ("sigmoid", "sigmoid", "mse"),

@@ -172,7 +172,7 @@ def test_curvature_and_replay_of_an_mnist_run(client, state, tmp_path):
 
 
 def test_curvature_of_a_toy_run_is_the_scalar_engines_hvp(client, state):
-    from microgrid.toy_curvature import lambda_max
+    from microgrid.support.toy_curvature import lambda_max
 
     assert client.post("/api/views/curvature", json={"on": True}).json()["on"] is True
     # tanh and MSE: a relu net with the hinge loss is piecewise linear, its Hessian 0 almost everywhere

@@ -38,7 +38,7 @@ from microgrid.digits.data import PIXEL_SCALE, load_mnist  # noqa: E402
 from microgrid.digits.fast import FastMLP  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
 from microgrid.losses import mse  # noqa: E402
-from microgrid.mistakes import run_lesson  # noqa: E402
+from microgrid.support.mistakes import run_lesson  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -166,8 +166,9 @@ class CurvatureTracker:
     training data, warm-started from the last directions, so a few subspace-iteration steps
     per estimate keep up with the moving weights) with as many Hessian-vector products as
     keep the time spent within ``share`` of ``training_seconds``; ``history`` holds one row
-    per estimate: {"step", "lambda_max", "lambda_2", "lr", "limit" (= 2 / lambda_max), "cost" (the
-    batch's, as given)}.
+    per estimate: {"step", "lambda_max" (the largest positive Ritz value of the three tracked; the
+    largest in size when none is positive), "lambda_2" (the second largest in size), "lr", "limit"
+    (= 2 / lambda_max), "cost" (the batch's, as given)}.
     """
 
     def __init__(
@@ -179,6 +180,7 @@ class CurvatureTracker:
         self.spent = 0.0
         self.per_product = 0.01  # seconds one H v takes (a cautious guess before the first)
         self.inputs: np.ndarray | None = None
+        self.values = np.zeros(3)  # the last estimate's three Ritz values, largest in size first
 
     def estimate(self, model: FastMLP, iterations: int = 8, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
         """The top two eigenvalues and directions (P, 2) at the model's current weights, by at
@@ -199,6 +201,7 @@ class CurvatureTracker:
             )
         self.per_product = (time.perf_counter() - t0) / max(used, 1)
         self.directions = vectors
+        self.values = values
         return values[:2], vectors[:, :2]
 
     def maybe(self, model: FastMLP, step: int, lr: float, training_seconds: float, cost: float = math.nan) -> bool:
@@ -211,7 +214,8 @@ class CurvatureTracker:
         with np.errstate(over="ignore", invalid="ignore"):
             values, _ = self.estimate(model, iterations=iterations)
         self.spent += time.perf_counter() - t0
-        top = float(values[0])
+        # lambda_max is the largest positive one found: a saddle's negative curvature can be larger in size
+        top = float(self.values.max()) if self.values.max() > 0 else float(values[0])
         self.history.append({
             "step": step, "lambda_max": top, "lambda_2": float(values[1]), "lr": lr,
             "limit": 2.0 / top if top > 0 else float("inf"), "cost": cost,

@@ -4,7 +4,7 @@ The matrix view of backpropagation: for one image and its label, ``FastMLP.loss_
 (a batch of one, so the batch's average cost is that example's C0) fills every layer's
 dC0/dW(l) (n_l, n_(l-1)) at once. Row j of dC0/dW(1) is how neuron j's 784 weights should
 move for this example: a 28x28 picture. Each cell is one weight's chain rule, which
-:class:`microgrid.weight_chain.ExampleGraph` reads off the scalar engine's graph.
+:class:`microgrid.support.weight_chain.ExampleGraph` reads off the scalar engine's graph.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from ...digits.data import PIXEL_SCALE
 from ...digits.example_gradient import example_gradients
 from ...digits.fast import FastMLP
 from ...digits.input_ascent import ascend, noise_reading
-from ...mistakes import LESSONS, run_lesson
 from ...nn import MLP
-from ...weight_chain import ExampleGraph
+from ...support.mistakes import LESSONS, run_lesson
+from ...support.weight_chain import ExampleGraph
 from .api_helpers import image784, integer, number, read_json, text
 from .errors import ApiError
 from .state import AppState

@@ -5,7 +5,7 @@ after every step it keeps
 :class:`~microgrid.digits.replay.Replay` snapshots and, while ``curvature_on``, estimates
 lambda_max within 10% of the training time (:class:`~microgrid.digits.curvature.CurvatureTracker`).
 A toy run's recorder estimates lambda_max on the scalar engine by ``hvp``
-(:func:`microgrid.toy_curvature.lambda_max`), warm-started, within the same share.
+(:func:`microgrid.support.toy_curvature.lambda_max`), warm-started, within the same share.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ...digits.fast import FastMLP
 from ...digits.loop import Hooks, Loop
 from ...digits.replay import Replay
 from ...engine import Value
-from ...toy_curvature import lambda_max
+from ...support.toy_curvature import lambda_max
 
 __all__ = ["RunViews", "ToyCurvature", "CURVATURE_SHARE", "CURVATURE_IMAGES"]
 

@@ -20,6 +20,13 @@ export function ascentPanel() {
   const noiseStatus = el("p", { id: "noise-status", class: "formula" });
   const error = el("p", { class: "error" });
   error.hidden = true;
+  const climbed = el("div", { class: "row" },   // each pair shown once it has something to show
+    el("div", { class: "col" }, el("h4", { text: "the image being climbed" }), picture, status),
+    el("div", { class: "col" }, el("h4", { text: "the network's outputs a(L)" }), outputs));
+  const noisy = el("div", { class: "row" },
+    el("div", { class: "col" }, el("h4", { text: "random noise" }), noisePicture, noiseStatus),
+    el("div", { class: "col" }, el("h4", { text: "its answer" }), noiseBars));
+  climbed.hidden = noisy.hidden = true;
   const section = el("section", { id: "ascent", class: "panel" },
     el("h2", { text: "What the network thinks a digit looks like" }),
     el("p", { class: "note", text: "The backward pass does not have to stop at the weights: one more step, "
@@ -27,12 +34,7 @@ export function ascentPanel() {
       + "pixels by 0.05 × gradient / its largest entry, kept in [0, 1]) draws the image that makes output k "
       + "most active. Then the notes' surprise: random noise, which is no digit at all, answered with confidence." }),
     el("div", { class: "controls" }, digitMenu, startMenu, climb, noise),
-    el("div", { class: "row" },
-      el("div", { class: "col" }, el("h4", { text: "the image being climbed" }), picture, status),
-      el("div", { class: "col" }, el("h4", { text: "the network's outputs a(L)" }), outputs),
-      el("div", { class: "col" }, el("h4", { text: "random noise" }), noisePicture, noiseStatus),
-      el("div", { class: "col" }, el("h4", { text: "its answer" }), noiseBars)),
-    error);
+    el("div", { class: "row" }, climbed, noisy), error);
   let run = 0, seed = 1;
 
   async function ascend() {
@@ -46,6 +48,7 @@ export function ascentPanel() {
         image = r.image;
         first ??= r.scores[0];
         greyImage(picture, image);
+        climbed.hidden = false;
         bars(outputs, r.outputs, { highlight: digit, signed: r.outputs.some((v) => v < 0) });
         const what = r.score === "output" ? `a_${digit}(L)` : `log p_${digit}`;
         status.textContent = `step ${(call + 1) * STEPS_PER_CALL}: ${what} from ${fmt(first)} to ${fmt(r.scores.at(-1))}; read as ${r.digit}`;
@@ -60,6 +63,7 @@ export function ascentPanel() {
     try {
       const r = await postJSON("/api/views/noise", { model: state.model, seed: seed++ });
       greyImage(noisePicture, r.image);
+      noisy.hidden = false;
       bars(noiseBars, r.outputs, { highlight: r.digit, signed: r.outputs.some((v) => v < 0) });
       noiseStatus.textContent = `pure noise, read as ${r.digit} with output ${fmt(r.confidence, 3)}`;
       noiseStatus.dataset.digit = String(r.digit);

@@ -49,21 +49,21 @@ export function curvaturePanel() {
     plot.toggleAttribute("hidden", !last);
     if (!last) { now.textContent = r.on ? "no estimate yet: the first comes once a tenth of the training time covers it" : ""; return; }
     const past = last.limit !== null && last.lr > last.limit;
-    const verdict = last.limit === null ? "λmax ≤ 0: no curvature upwards here (a flat or saddle region), no limit"
+    const verdict = last.limit === null ? "no upward curvature found here (a saddle or a plateau): no limit"
       : past ? "lr is past 2/λmax: expect the cost to jump" : "lr is below 2/λmax";
     now.replaceChildren(el("span", { id: "curvature-last", "data-value": String(last.lambda_max),
       text: `step ${last.step}: λmax = ${fmt(last.lambda_max)}, `
         + (last.limit === null ? "" : `2/λmax = ${fmt(last.limit)}, `) + `lr = ${fmt(last.lr)}: ${verdict}` }));
     now.dataset.rows = String(r.rows.length);
     // the first change of the rate past the limit the estimate before it gave, and what the cost did next
-    const limitAt = (step) => r.rows.filter((row) => row.step <= step).at(-1);
+    const limitAt = (step) => r.rows.filter((row) => row.step < step).at(-1);   // the last estimate before it
     const crossing = (r.rates || []).find(([step, lr]) => { const e = limitAt(step); return e && e.limit !== null && lr > e.limit; });
     if (crossing) {
       const [step, lr] = crossing, before = limitAt(step);
       const costBefore = (r.costs || []).filter(([s]) => s <= step).map(([, c]) => c).at(-1);
       const costAfter = Math.max(...(r.costs || []).filter(([s]) => s > step).map(([, c]) => c));
       const then = last.step <= step ? "."
-        : last.limit === null ? "; the sigmoids saturated and the surface there is flat (λmax ≈ 0): a plateau."
+        : last.limit === null ? "; the estimates there found no upward curvature (a saddle or a plateau)."
         : last.limit > last.lr ? `; the weights then moved to a flatter place, where 2/λmax = ${fmt(last.limit)} is above lr again.` : ".";
       now.append(el("br"), el("span", { id: "curvature-crossing", text: `At step ${step} lr = ${fmt(lr)} passed 2/λmax = `
         + `${fmt(before.limit)} (the estimate at step ${before.step}): the batch cost went from ${fmt(costBefore)} up to `

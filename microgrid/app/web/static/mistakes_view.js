@@ -50,8 +50,8 @@ export function mistakesPanel() {
       const frame = (now) => {   // the curves drawn step by step, as the nets trained
         if (mine !== shown) return;
         const upTo = Math.min(1, (now - t0) / 1500);
-        linePlot(costPlot, r.runs.map((run, i) => ({ ...series[i], points: run.costs.map((c, s) => [s, c]) })), { logY: true, yLabel: "C", upTo });
-        linePlot(accPlot, r.runs.map((run, i) => ({ ...series[i], points: run.accuracies.map((a, s) => [s, a]) })), { yLabel: "right", upTo });
+        linePlot(costPlot, r.runs.map((run, i) => ({ ...series[i], points: run.costs.map((c, s) => [s, c]) })), { logY: true, upTo });
+        linePlot(accPlot, r.runs.map((run, i) => ({ ...series[i], points: run.accuracies.map((a, s) => [s, a]) })), { upTo });
         if (upTo < 1) requestAnimationFrame(frame);
         else section.dataset.lesson = name;
       };

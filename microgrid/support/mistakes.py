@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .engine import Value
-from .nn import MLP
-from .optim import SGD
-from .support.toys import two_moons
+from ..engine import Value
+from ..nn import MLP
+from ..optim import SGD
 from .toy_curvature import lambda_max
+from .toys import two_moons
 
 __all__ = ["LESSONS", "run_lesson"]
 
@@ -99,7 +99,7 @@ def _learning_rate() -> dict[str, Any]:
     cost, _ = _cost(start, xs, ys, "mse")
     top, _, _ = lambda_max(cost, start.parameters(), iterations=60, tol=1e-7)
     runs = []
-    for factor, label in ((2.0, "lr = 2 x 2/lambda_max"), (0.8, "lr = 0.8 x 2/lambda_max")):
+    for factor, label in ((2.0, "lr = 2 × 2/λmax"), (0.8, "lr = 0.8 × 2/λmax")):
         net = _net([8], "tanh", "linear")
         for p, q in zip(net.parameters(), start.parameters()):
             p.data = q.data
@@ -150,10 +150,10 @@ LESSONS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
         _zero_grad,
     ),
     "lr": (
-        "A learning rate past 2/lambda_max",
-        "Along the steepest-curving direction a step multiplies the error by (1 - lr lambda_max), which "
-        "grows once lr > 2/lambda_max: the cost climbs instead of falling.",
-        "keep lr below 2/lambda_max (lambda_max by power iteration on hvp)",
+        "A learning rate past 2/λmax",
+        "Along the steepest-curving direction a step multiplies the error by (1 - lr λmax), which "
+        "grows once lr > 2/λmax: the cost climbs instead of falling.",
+        "keep lr below 2/λmax (λmax by power iteration on hvp)",
         _learning_rate,
     ),
     "saturated": (

@@ -24,10 +24,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .engine import Value
-from .losses import cross_entropy, mse
-from .nn import MLP
-from .ops import local_derivatives
+from ..engine import Value
+from ..losses import cross_entropy, mse
+from ..nn import MLP
+from ..ops import local_derivatives
 
 __all__ = ["ExampleGraph"]
 

@@ -14,8 +14,8 @@ import math
 import random
 from collections.abc import Sequence
 
-from .autodiff import hvp
-from .engine import Value
+from ..autodiff import hvp
+from ..engine import Value
 
 __all__ = ["lambda_max"]
 
