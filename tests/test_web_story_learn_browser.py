@@ -63,6 +63,14 @@ def page(browser, server):
     assert errors == [], f"the console shows errors: {errors}"
 
 
+def start(page):
+    """Click Start and wait until the page shows the new job (not the last one's status)."""
+    job = "String(document.getElementById('learn').dataset.job)"
+    before = page.evaluate(job)
+    page.click("#learn-start")
+    page.wait_for_function(f"{job} !== '{before}'")
+
+
 def full_speed(page):
     """Pick full speed where the page has a pace (a page without one runs at full speed)."""
     if page.locator("#learn-pace").count():
@@ -76,7 +84,7 @@ def stop(page):
 
 def test_problem_3_a_pace_a_person_can_watch(page):
     assert page.input_value("#learn-preset") == "notes"  # the notes' network, by default here too
-    page.click("#learn-start")
+    start(page)
     page.wait_for_function(f"{STATUS} === 'running'")
     page.wait_for_timeout(3000)
     steps = page.evaluate(STEP)
@@ -103,7 +111,7 @@ def test_problem_6_the_form_tells_what_start_does_and_keeps_a_running_job_s_sett
     page.fill("#learn-epochs", "3")
     page.dispatch_event("#learn-epochs", "change")
     assert "3 epochs" in page.text_content("#learn-expect")
-    page.click("#learn-start")
+    start(page)
     page.wait_for_function(f"{STATUS} === 'running'")
     page.reload()
     page.wait_for_selector('#learn[data-ready="1"]')
@@ -118,7 +126,7 @@ def test_problem_8_a_failed_run_is_explained(page, server, tmp_path):
     page.fill("#learn-lr", "100")  # the notes' network at lr 100: the sigmoids saturate, the cost stays flat
     page.dispatch_event("#learn-lr", "input")
     full_speed(page)
-    page.click("#learn-start")
+    start(page)
     page.wait_for_function(FINISHED, timeout=120_000)
     box = page.locator("#learn-diagnosis")
     box.wait_for(state="visible")
@@ -137,7 +145,7 @@ def test_problem_8_a_failed_run_is_explained(page, server, tmp_path):
 
 def test_problem_8_a_good_run_says_nothing_went_wrong(page):
     full_speed(page)
-    page.click("#learn-start")  # the notes preset, 1 epoch
+    start(page)  # the notes preset, 1 epoch
     page.wait_for_function(FINISHED, timeout=120_000)
     page.wait_for_timeout(500)
     assert page.is_hidden("#learn-diagnosis"), page.text_content("#learn-diagnosis")
@@ -147,7 +155,7 @@ def test_problem_9_learning_numbers_read_well(page):
     page.select_option("#learn-preset", "notes-best")  # Adam with a decaying learning rate
     page.fill("#learn-epochs", "2")
     full_speed(page)
-    page.click("#learn-start")
+    start(page)
     page.wait_for_function(FINISHED, timeout=120_000)
     lr = re.search(r"lr ([\d.e-]+)", page.text_content("#learn-lr-now")).group(1)
     assert len(lr.replace(".", "").lstrip("0")) <= 4, lr  # 0.00279, not 0.0027899999999999999
@@ -166,7 +174,7 @@ def test_problem_10_controls_are_alive_only_while_a_job_runs(page):
     for action in ("pause", "resume", "step", "stop", "apply"):
         assert page.is_disabled(f"#learn-{action}"), (action, page.evaluate(STATUS))
     page.click("#learn-pause", force=True)  # a click on a dead control: no request, no error
-    page.click("#learn-start")
+    start(page)
     page.wait_for_function(f"{STATUS} === 'running'")
     assert page.is_enabled("#learn-pause") and page.is_enabled("#learn-stop") and page.is_disabled("#learn-resume")
     points = "Number(document.querySelector('#learn-gradient-chart').dataset.points)"
