@@ -30,7 +30,8 @@ from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
 
 ONE = [[(0.5, 0.14), (0.5, 0.86)]]
-PARTS = ["see", "light", "neuron", "cost", "descent1", "descent2", "nudges", "chain", "learn"]
+PARTS = ["see", "light", "neuron", "cost", "descent1", "descent2", "nudges", "chain", "learn",
+         "matrix", "ascent", "curvature", "replay", "mistakes"]  # the last five: issue 25's views
 
 
 @pytest.fixture(scope="module")
