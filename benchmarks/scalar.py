@@ -14,7 +14,7 @@ Workloads (the same code drives both engines; each uses its own Value and MLP):
 Second order (microgrid alone, and against PyTorch when it is installed):
   create_graph   grad(loss, params, create_graph=True) against loss.backward() on the
                  seed-net sample and the moons loss: the derivative pass alone (medians,
-                 and the fastest of each), and the whole sample (forward + pass); aim <= 4x
+                 and the fastest of each), and the whole sample (forward + pass); aim <= 3x
   H v            forward + one Hessian-vector product of the moons loss (grad with
                  create_graph, then grad of sum(g * v)), against PyTorch's create_graph on
                  the same loss written batched (X @ W.T) and node for node (one dot per

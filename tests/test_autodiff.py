@@ -61,6 +61,20 @@ def test_a_gradient_is_never_a_node_of_the_original_graph():
     assert d.data == 1.0
 
 
+def test_a_dot_with_a_weight_used_twice_and_as_an_input():
+    """grad(create_graph=True) reads a dot's partials directly and makes a leaf weight's g * x at the dot:
+    a weight met a second time (here also as an input) must add up, not replace the first term."""
+    w, v, x, b = Value(0.5), Value(-1.5), Value(2.0), Value(0.25)
+    f = Value.dot([w, w, v], [x, w, 2.0], b).tanh()  # tanh(w x + w w + 2 v + b)
+    t = math.tanh(0.5 * 2.0 + 0.25 + 2 * -1.5 + 0.25)
+    s = 1 - t * t  # tanh' at the sum
+    gw, gx, gv, gb = grad(f, [w, x, v, b], create_graph=True)
+    assert [gw.data, gx.data, gv.data, gb.data] == pytest.approx([s * (2.0 + 2 * 0.5), s * 0.5, 2 * s, s], rel=1e-12)
+    dww, dwx = grad(gw, [w, x])  # d/dw and d/dx of s (x + 2 w), with s' = -2 t s
+    assert dww.data == pytest.approx(-2 * t * s * (2.0 + 2 * 0.5) ** 2 + 2 * s, rel=1e-12)
+    assert dwx.data == pytest.approx(-2 * t * s * 0.5 * (2.0 + 2 * 0.5) + s, rel=1e-12)
+
+
 def test_constant_local_derivatives_fold_into_floats():
     x, y = Value(1.0), Value(2.0)
     gx, gy = grad(3 * x - y + 4, [x, y], create_graph=True)
