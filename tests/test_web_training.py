@@ -215,7 +215,7 @@ def merged_events(client, path="/api/train/events?until=end"):
                 if event.get("full"):
                     state = {}
                 if "costs" in event:
-                    assert event["costs"]["start"] == len(costs) and event["costs"]["values"]
+                    assert event["costs"]["start"] == len(costs) and (event["costs"]["values"] or event.get("full"))
                     costs.extend(event["costs"]["values"])
                 state = {**state, **event}
                 states.append(state)
