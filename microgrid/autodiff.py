@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from .engine import Value
-from .ops import local_derivatives
+from .ops import OPS, dot_partials, local_derivatives
 
 __all__ = ["grad", "hessian", "hvp"]
 
@@ -173,7 +173,9 @@ def _value_grads(output: Value, wanted: set[Value]) -> tuple[dict[Value, Value |
         g = totals[node] = _total(terms) if type(terms) is list else _total([terms])  # type: ignore[list-item]
         g_is_value = isinstance(g, Value)
         parents = node.parents
-        if node.op == "dot" and g_is_value:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1: no rule to call
+        if node.op == "dot" and g_is_value and OPS["dot"].partials is dot_partials:
+            # the table's dot rule, d/dw_i = x_i, d/dx_i = w_i, d/db = 1, applied without calling it (thousands of
+            # operands); a changed rule in the table is called below like any other, so both orders read it
             n = len(parents) // 2
             for w, x in zip(parents[:n], parents[n:-1]):
                 if w in needed:

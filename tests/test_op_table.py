@@ -51,6 +51,18 @@ def test_first_and_second_order_read_the_same_rule(monkeypatch):
     assert second.data == pytest.approx(4.0 * math.tanh(0.5), rel=1e-12)
 
 
+def test_a_planted_dot_rule_shows_in_both_orders_too(monkeypatch):
+    """grad(create_graph=True) applies dot's rule inline for speed, but only while the table holds that rule:
+    a changed dot rule is called like any other, in first and second order alike."""
+    monkeypatch.setitem(OPS, "dot", replace(OPS["dot"], partials=lambda w, x, b, out: (3.0 * x, w, 1.0)))
+    w, x, b = Value(0.5), Value(2.0), Value(0.25)
+    y = Value.dot([w], [x], b)
+    z = y * y  # so that the gradient reaching the dot node is a Value (2y), as in a network
+    z.backward()
+    (as_value,) = grad(z, [w], create_graph=True)
+    assert w.grad == as_value.data == 2.0 * y.data * 3.0 * 2.0
+
+
 def test_an_op_name_is_defined_once():
     with pytest.raises(ValueError, match=r"^op 'tanh' is a built-in op: an op is defined once, choose another name$"):
         register("tanh", forward=math.tanh, partials=lambda x, out: (0.0,))

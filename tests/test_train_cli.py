@@ -283,7 +283,8 @@ def test_ctrl_c_keeps_an_older_file_at_the_output_path(tmp_path):
 
 
 def test_ctrl_c_before_an_epoch_completes_saves_nothing(tmp_path):
-    proc = start_training("--arch", "784,64,10", "--epochs", "1", "-o", str(tmp_path / "m.npz"))
+    # an epoch of a network this wide takes seconds, so the signal lands inside it on any machine
+    proc = start_training("--arch", "784,1024,1024,10", "--epochs", "1", "-o", str(tmp_path / "m.npz"))
     code, lines, errors = interrupt_after(proc, "training", wait=0.3)  # in epoch 1 (of 60,000 images)
     assert code == 130 and errors == ["microgrid: interrupted before an epoch completed; nothing saved"], errors
     assert not any(line.startswith("epoch") for line in lines) and list(tmp_path.iterdir()) == []

@@ -188,11 +188,6 @@ def run(args: argparse.Namespace) -> int:
         available = len(data.train_images)
         raise UserError(f"--limit {config.limit} is more than the {available:,} training images of {source}")
     check_data(config, data, source)
-    print(
-        f"training {'-'.join(map(str, config.sizes))} {config.activation}/{config.loss} with {config.optimizer} "
-        f"lr={config.lr} batch={config.batch_size} on {config.limit or len(data.train_images)} images "
-        f"({config.engine} engine) -> {output}"
-    )
     meta = {
         "config": asdict(config),
         "command": "python -m microgrid " + shlex.join(args.argv),
@@ -203,7 +198,12 @@ def run(args: argparse.Namespace) -> int:
         meta["data"]["sha256"] = MNIST_SHA256
     completed: dict[str, tuple[FastMLP, list[dict[str, float]]]] = {}  # the last epoch done, set in one step
     interrupted = False
-    try:
+    try:  # from the first line on, Ctrl-C ends in one line, never a traceback
+        print(
+            f"training {'-'.join(map(str, config.sizes))} {config.activation}/{config.loss} with {config.optimizer} "
+            f"lr={config.lr} batch={config.batch_size} on {config.limit or len(data.train_images)} images "
+            f"({config.engine} engine) -> {output}"
+        )
         trained, new_history = train(
             config,
             data,
