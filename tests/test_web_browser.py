@@ -21,7 +21,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import launched_chromium, running_server  # noqa: E402
+from web_server import launched_chromium, open_tab, running_server  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
@@ -49,16 +49,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    tab = context.new_page()
-    errors = []
-    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.goto(server)
-    tab.wait_for_selector("body[data-ready=true]")
+    context, tab = open_tab(browser, server, "body[data-ready=true]", width=1200)
     yield tab
     context.close()
-    assert errors == [], f"the console shows errors: {errors}"
+    assert tab.errors == [], f"the console shows errors: {tab.errors}"
 
 
 def use_digits(page):

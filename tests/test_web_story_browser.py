@@ -23,7 +23,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import launched_chromium, running_server  # noqa: E402
+from web_server import launched_chromium, open_tab, running_server  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
@@ -46,14 +46,7 @@ def browser():
 
 
 def open_page(browser, url, width=1440, height=900, **options):
-    context = browser.new_context(viewport={"width": width, "height": height}, **options)
-    tab = context.new_page()
-    tab.errors = []
-    tab.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
-    tab.goto(url)
-    tab.wait_for_selector("body[data-ready=true]")
-    return context, tab
+    return open_tab(browser, url, "body[data-ready=true]", width, height, **options)
 
 
 @pytest.fixture

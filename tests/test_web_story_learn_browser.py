@@ -25,7 +25,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import launched_chromium, running_server  # noqa: E402
+from web_server import launched_chromium, open_tab, running_server  # noqa: E402
 
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
@@ -48,19 +48,13 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.goto(server)
-    tab.wait_for_selector('#learn[data-ready="1"]')
+    context, tab = open_tab(browser, server, '#learn[data-ready="1"]', height=1000)
     yield tab
     if tab.evaluate(f"!{FINISHED} && {STATUS} !== 'idle'"):
         tab.click("#learn-stop")
         tab.wait_for_function(FINISHED)
     context.close()
-    assert errors == [], f"the console shows errors: {errors}"
+    assert tab.errors == [], f"the console shows errors: {tab.errors}"
 
 
 def start(page):

@@ -22,7 +22,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need
 pytest.importorskip("uvicorn", reason="the web app needs the web extra: pip install -e '.[web]'")
 
 from learn_server import serving  # noqa: E402
-from web_server import launched_chromium  # noqa: E402
+from web_server import launched_chromium, open_tab  # noqa: E402
 
 from microgrid.app.web.learn_app import create_app  # noqa: E402
 from microgrid.app.web.training import TrainingState  # noqa: E402
@@ -48,16 +48,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    page = browser.new_page(viewport={"width": 1280, "height": 1400}, accept_downloads=True)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # a test that expects a refusal removes its line
-    page.goto(server[0] + "/learn")
-    page.wait_for_selector('#learn[data-ready="1"]')
-    yield page
-    page.close()
-    assert not errors, f"the page logged errors: {errors}"
+    context, tab = open_tab(browser, server[0] + "/learn", '#learn[data-ready="1"]', 1280, 1400, accept_downloads=True)
+    yield tab
+    context.close()
+    assert not tab.errors, f"the page logged errors: {tab.errors}"
 
 
 def status(page) -> dict:

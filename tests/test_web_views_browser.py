@@ -28,7 +28,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Chromium at {CHROMIUM}; found: {shutil.which('chromium')}",
                 allow_module_level=True)  # fmt: skip
 
-from web_server import launched_chromium, running_server  # noqa: E402
+from web_server import launched_chromium, open_tab, running_server  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
 from views_pictures import wait_for_api  # noqa: E402
@@ -54,17 +54,11 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.goto(server)
-    tab.wait_for_selector("body[data-ready=true]")
+    context, tab = open_tab(browser, server, "body[data-ready=true]")
     tab.select_option("#model", "notes")
     yield tab
     context.close()
-    assert errors == [], f"the console shows errors: {errors}"
+    assert tab.errors == [], f"the console shows errors: {tab.errors}"
 
 
 def number(page, selector: str) -> float:

@@ -55,3 +55,19 @@ def launched_chromium(sync_api: Any) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def open_tab(
+    browser: Any, url: str, ready: str, width: int = 1440, height: int = 900, **options: Any
+) -> tuple[Any, Any]:
+    """A tab of a new browser context at ``url``, returned once the CSS selector ``ready`` matches, as
+    (context, tab); ``tab.errors`` collects the console's errors and the page's uncaught exceptions (a
+    fixture asserts it is empty at the end; a test that expects a refusal removes its line)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    tab.goto(url)
+    tab.wait_for_selector(ready)
+    return context, tab
