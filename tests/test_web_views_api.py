@@ -193,3 +193,25 @@ def test_curvature_of_a_toy_run_is_the_scalar_engines_hvp(client, state):
     top, _, _ = lambda_max(job._cost(scores), job.net.parameters(), iterations=200, tol=1e-9)
     assert top > 0 and all(row["lambda_max"] > 0 for row in curvature["rows"])
     client.post("/api/views/curvature", json={"on": False})
+
+
+def test_a_fast_run_with_curvature_on_has_an_estimate_by_its_first_epochs_end():
+    """However fast a run trains, ticking the box gives at least one lambda_max by the end of its first
+    epoch: the budget alone (8% of a fraction of a second) can allow none, as a quiet machine showed."""
+    from types import SimpleNamespace
+
+    from microgrid.app.web.views_runs import RunViews
+
+    rng = np.random.default_rng(0)
+    model = FastMLP(784, [16, 10], "sigmoid", seed=0)
+    pixels, labels = rng.integers(0, 256, (50, 784), dtype=np.uint8), rng.integers(0, 10, 50)
+    views = RunViews(model, pixels, labels, "mse", lambda: 0.0)  # no training time yet: no budget at all
+    views.switch_curvature(True)
+    loop = SimpleNamespace(model=model, step=5, lr=3.0)
+    views.batch_end(loop, 0.5)
+    assert views.curvature.history == []  # the budget allowed none
+    views.epoch_end(loop, {"loss": 0.5})
+    (row,) = views.curvature.history
+    assert row["step"] == 5 and row["lambda_max"] > 0 and row["limit"] == pytest.approx(2 / row["lambda_max"])
+    views.epoch_end(loop, {"loss": 0.4})  # once a run has an estimate, the budget decides again
+    assert len(views.curvature.history) == 1

@@ -204,12 +204,17 @@ class CurvatureTracker:
         self.values = values
         return values[:2], vectors[:, :2]
 
-    def maybe(self, model: FastMLP, step: int, lr: float, training_seconds: float, cost: float = math.nan) -> bool:
-        """Estimate now if the budget allows (12 subspace steps, 6 once warm); True when a row was added."""
+    def maybe(
+        self, model: FastMLP, step: int, lr: float, training_seconds: float, cost: float = math.nan, force: bool = False
+    ) -> bool:
+        """Estimate now if the budget allows (12 subspace steps, 6 once warm), or with ``force`` (6 steps
+        whatever the budget); True when a row was added."""
         available = self.share * training_seconds - self.spent
         iterations = min(6 if self.history else 12, int(available / (3 * self.per_product)))
         if iterations < 1:
-            return False
+            if not force:
+                return False
+            iterations = 6
         t0 = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):
             values, _ = self.estimate(model, iterations=iterations)

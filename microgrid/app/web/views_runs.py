@@ -71,6 +71,14 @@ class RunViews(Hooks):
         if self.curvature_on:
             self.curvature.maybe(model, loop.step, loop.lr, self._trained() - self.seconds, cost)
 
+    def epoch_end(self, loop: Loop, row: dict[str, float]) -> None:
+        """A run with curvature on has an estimate by the end of its first epoch, however fast it trains: the
+        budget's first guess of an H v's cost is cautious, and a short run on a quiet machine never earned one."""
+        if self.curvature_on and not self.curvature.history:
+            model = loop.model
+            assert isinstance(model, FastMLP)
+            self.curvature.maybe(model, loop.step, loop.lr, self._trained() - self.seconds, row["loss"], force=True)
+
     def keep_now(self, model: FastMLP, step: int, cost: float) -> None:
         """Keep the weights of ``step`` whatever the spacing (the run ended or paused there)."""
         self.replay.add(step, model.flat_parameters()[0].data, cost, force=True)
