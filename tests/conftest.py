@@ -36,3 +36,24 @@ def _op_table_as_it_was(request: pytest.FixtureRequest):
     ops.OPS.update(saved_ops)
     custom_ops.REGISTRY.clear()
     custom_ops.REGISTRY.update(saved_registry)
+
+
+# -- the page's browser tests: one server and one Chromium per test module ------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``python -m microgrid serve`` on a free loopback port for one test module: the page's URL."""
+    from web_server import running_server
+
+    with running_server() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright for one test module (skipped where Playwright is absent)."""
+    from web_server import launched_chromium
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (the test extra)")
+    yield from launched_chromium(sync_api)

@@ -21,7 +21,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import launched_chromium, open_tab, running_server  # noqa: E402
+from web_server import open_tab  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
@@ -34,17 +34,6 @@ STROKES = {
     1: [[(0.5, 0.14), (0.5, 0.86)]],
     0: [[(0.5 + 0.2 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.32 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)]],
 }
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium(sync_api)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import launched_chromium, open_tab, running_server  # noqa: E402
+from web_server import open_tab  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
@@ -32,17 +32,6 @@ from microgrid.digits.model_file import load_model  # noqa: E402
 ONE = [[(0.5, 0.14), (0.5, 0.86)]]
 PARTS = ["see", "light", "neuron", "cost", "descent1", "descent2", "nudges", "chain", "learn",
          "matrix", "ascent", "curvature", "replay", "mistakes"]  # the last five: issue 25's views
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium(sync_api)
 
 
 def open_page(browser, url, width=1440, height=900, **options):

@@ -25,7 +25,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import launched_chromium, open_tab, running_server  # noqa: E402
+from web_server import open_tab  # noqa: E402
 
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
@@ -33,17 +33,6 @@ from microgrid.digits.model_file import load_model  # noqa: E402
 STATUS = "document.getElementById('learn').dataset.status"
 FINISHED = f"['done', 'stopped', 'diverged', 'failed'].includes({STATUS})"
 STEP = "Number((document.querySelector('#learn-progress-text').textContent.match(/step (\\d+)/) || [0, -1])[1])"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium(sync_api)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Chromium at {CHROMIUM}; found: {shutil.which('chromium')}",
                 allow_module_level=True)  # fmt: skip
 
-from web_server import launched_chromium, open_tab, running_server  # noqa: E402
+from web_server import open_tab  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
 from views_pictures import wait_for_api  # noqa: E402
@@ -39,17 +39,6 @@ from microgrid.digits.fast import FastMLP  # noqa: E402
 from microgrid.digits.model_file import load_model  # noqa: E402
 from microgrid.losses import mse  # noqa: E402
 from microgrid.support.mistakes import run_lesson  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium(sync_api)
 
 
 @pytest.fixture
