@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's microgrid, not an installed one
 
 import uvicorn  # noqa: E402
-from live_story_pictures import story_pictures  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from live_story_pictures import draw, story_pictures  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 from views_pictures import views_pictures  # noqa: E402
 
 from microgrid.app.web.server import create_app  # noqa: E402
@@ -43,19 +43,6 @@ def serve() -> tuple[uvicorn.Server, str]:
     while not server.started:
         time.sleep(0.05)
     return server, f"http://127.0.0.1:{sock.getsockname()[1]}/"
-
-
-def draw(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
-    box = page.locator("#pad").bounding_box()
-    assert box is not None
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-            for t in range(1, 9):
-                x, y = x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8
-                page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-        page.mouse.up()
 
 
 def main() -> None:

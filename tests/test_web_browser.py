@@ -21,7 +21,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from web_server import open_tab  # noqa: E402
+from web_server import draw, open_tab  # noqa: E402
 
 from microgrid.app.web.state import NOTES_MODEL  # noqa: E402
 from microgrid.digits.data import load_mnist, to_inputs  # noqa: E402
@@ -48,19 +48,6 @@ def use_digits(page):
     """Pick the bundled 98% reader (784-256-10) in the network menu; the page opens on the notes' network."""
     page.select_option("#model", "digits")
     page.wait_for_function("document.querySelectorAll('#network-svg [data-layer=\"1\"]').length === 256")
-
-
-def draw(page, strokes):
-    box = page.locator("#pad").bounding_box()
-    for stroke in strokes:
-        x, y = stroke[0]
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-        page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-            for t in range(1, 9):
-                xt, yt = x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8
-                page.mouse.move(box["x"] + xt * box["width"], box["y"] + yt * box["height"])
-        page.mouse.up()
 
 
 def wait_for_number(page, selector, expected, tol=1e-12):

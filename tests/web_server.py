@@ -71,3 +71,18 @@ def open_tab(
     tab.goto(url)
     tab.wait_for_selector(ready)
     return context, tab
+
+
+def draw(page: Any, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw on the page's pad with the mouse: each stroke a list of (x, y) in [0, 1] of the pad,
+    each segment moved through in 8 steps, as a hand would."""
+    box = page.locator("#pad").bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for t in range(1, 9):
+                xt, yt = x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8
+                page.mouse.move(box["x"] + xt * box["width"], box["y"] + yt * box["height"])
+        page.mouse.up()
